@@ -1,0 +1,66 @@
+// Fallback chains. Each distinct chain becomes one Envoy cluster (priority i = step i) plus one
+// route (matched on `x-sb-chain: <id>`) carrying the chain's retry policy, so the id covers both
+// the ordered targets and the policy. Ids are content hashes: stable across restarts, replicas and
+// config reloads that leave the chain unchanged.
+import { createHash } from 'node:crypto';
+import type { RetryPolicy } from './retry-policy.ts';
+import { copyTarget, sameTarget } from './target.ts';
+import type { Target } from './target.ts';
+
+/** The route header the pipeline sets to select the chain's route and cluster. */
+export const CHAIN_HEADER = 'x-sb-chain';
+
+export interface ChainSpec {
+  /** `c-` + 16 hex chars of a SHA-256 over targets and retry policy. */
+  id: string;
+  /** Priority order: targets[0] is the primary (priority 0), then the fallbacks. */
+  targets: Target[];
+  retry: RetryPolicy;
+  /**
+   * Index in `targets` of the step reserved for "context length exceeded" (a longer-context
+   * model), when the rule configures one. It is always reachable as the last priority.
+   */
+  contextLengthStep?: number;
+}
+
+function canonicalPolicy(retry: RetryPolicy): unknown {
+  return [retry.retryOn, retry.retriableStatusCodes, retry.perAttemptTimeoutMs ?? null, retry.firstByteTimeoutMs ?? null];
+}
+
+export function chainId(targets: readonly Target[], retry: RetryPolicy, contextLengthStep?: number): string {
+  const canonical = JSON.stringify([
+    targets.map((target) => [target.provider, target.model]),
+    canonicalPolicy(retry),
+    contextLengthStep ?? null,
+  ]);
+  return `c-${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * [primary, ...fallbacks, contextLength?] without repeats: retrying the same target at a lower
+ * priority would only repeat the failure.
+ */
+export function buildChain(
+  primary: Target,
+  fallbacks: readonly Target[],
+  retry: RetryPolicy,
+  contextLengthExceeded?: Target,
+): ChainSpec {
+  const targets: Target[] = [];
+  for (const target of [primary, ...fallbacks]) {
+    if (!targets.some((existing) => sameTarget(existing, target))) targets.push(copyTarget(target));
+  }
+  let contextLengthStep: number | undefined;
+  if (contextLengthExceeded) {
+    const existing = targets.findIndex((target) => sameTarget(target, contextLengthExceeded));
+    if (existing >= 0) {
+      contextLengthStep = existing;
+    } else {
+      targets.push(copyTarget(contextLengthExceeded));
+      contextLengthStep = targets.length - 1;
+    }
+  }
+  const spec: ChainSpec = { id: chainId(targets, retry, contextLengthStep), targets, retry };
+  if (contextLengthStep !== undefined) spec.contextLengthStep = contextLengthStep;
+  return spec;
+}
