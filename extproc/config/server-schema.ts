@@ -1,0 +1,27 @@
+// Where the gateway listens and how hard it may be pushed: the `server:` section.
+import { z } from 'zod';
+
+const hostPort = (port: number) => z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(port) });
+
+export const serverSchema = z
+  .strictObject({
+    /** The public listener (Envoy). */
+    listener: hostPort(8080).prefault({}),
+    /** Switchboard's admin API and /metrics: never reachable through the public listener. */
+    admin: hostPort(8081).prefault({}),
+    /** Envoy's own admin interface. */
+    envoyAdmin: hostPort(9901).prefault({}),
+    /** Node processes serving ext_proc; each is one endpoint of Envoy's ext_proc cluster. */
+    workers: z.number().int().min(1).max(64).default(1),
+    /** Directory for sockets, the generated bootstrap and local state. */
+    stateDir: z.string().default('.state'),
+    maxRequestBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    messageTimeoutMs: z.number().int().positive().default(5_000),
+    requestTimeoutMs: z.number().int().positive().default(600_000),
+    streamIdleTimeoutMs: z.number().int().positive().default(300_000),
+    caFile: z.string().default('/etc/ssl/certs/ca-certificates.crt'),
+    drainTimeoutMs: z.number().int().positive().default(30_000),
+  })
+  .prefault({});
+
+export type ServerConfig = z.infer<typeof serverSchema>;

@@ -1,0 +1,473 @@
+// The router-level ext_proc filter: one instance per downstream request. Headers: who is calling
+// and in which dialect. Body: parse once, guardrails, routing, budget reservation, then the route
+// header that picks the chain's cluster. Response: map errors, translate JSON or stream chunks
+// into the ingress dialect, settle cost and write the audit record exactly once.
+import type { Logger } from 'pino';
+import * as adapters from '../../provider-adapters/index.ts';
+import type { GatewayErrorInfo, IngressDialect, ProviderType, Usage } from '../../provider-adapters/contract.ts';
+import { gatewayErrors } from '../errors/gateway-errors.ts';
+import { BodySendMode, headerMap, immediate, setHeaders, type ProcessingRequest, type ProcessingResponse } from '../server/messages.ts';
+import type { StreamHandler } from '../server/processing-stream.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { CHAIN_HEADER, TARGET_RESPONSE_HEADER } from '../../envoy/bootstrap.ts';
+import { CLIENT_CREDENTIAL_HEADERS, clientInternalHeaders, extractVirtualKey, parseTagHeader, stripKeyFromQuery } from './ingress.ts';
+import type { ContextRegistry, RequestContext } from './request-context.ts';
+import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, PricingPort, Principal, RoutingPort } from './ports.ts';
+import type { ProviderConfig } from '../config/providers-schema.ts';
+import { countTextTokens } from '../../provider-adapters/canonical/tokens.ts';
+
+/** Gemini streams are SSE too (alt=sse); Bedrock's event-stream is translated to the client's dialect. */
+function streamContentType(_dialect: IngressDialect): string {
+  return 'text/event-stream';
+}
+
+export interface RouterFilterDeps {
+  workerIndex: number;
+  registry: ContextRegistry;
+  providers(): Record<string, ProviderConfig>;
+  auth: AuthPort;
+  routing(): RoutingPort;
+  governance: GovernancePort;
+  pricing: PricingPort;
+  guardrails(): GuardrailsPort;
+  audit: AuditPort;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  /** Bound for a reservation when the request sets no max tokens. */
+  defaultMaxOutputTokens: number;
+  auditBodies: 'full' | 'redacted' | 'none';
+}
+
+type Phase = 'headers' | 'body' | 'upstream' | 'response' | 'done';
+const enc = new TextEncoder();
+
+export class RouterFilter implements StreamHandler {
+  private phase: Phase = 'headers';
+  private requestId = '';
+  private method = '';
+  private path = '';
+  private dialect: IngressDialect = 'openai-chat';
+  private pathModel: string | undefined;
+  private pathStream: boolean | undefined;
+  private tags: Record<string, string> = {};
+  private explain = false;
+  private principal: Principal | undefined;
+  private ctx: RequestContext | undefined;
+  private responseStatus = 0;
+  private upstreamTarget = '';
+  private attemptCount = 1;
+  private translator: adapters.StreamTranslator | undefined;
+  private bufferedError = false;
+  private finished = false;
+
+  private readonly deps: RouterFilterDeps;
+
+  constructor(deps: RouterFilterDeps) {
+    this.deps = deps;
+  }
+
+  async handle(req: ProcessingRequest): Promise<ProcessingResponse | null> {
+    const started = performance.now();
+    try {
+      if (req.request_headers) return await this.onRequestHeaders(req);
+      if (req.request_body) return await this.onRequestBody(req.request_body.body ?? new Uint8Array(), req.request_body.end_of_stream ?? true);
+      if (req.response_headers) return this.onResponseHeaders(req);
+      if (req.response_body) return await this.onResponseBody(req.response_body.body ?? new Uint8Array(), req.response_body.end_of_stream ?? false);
+      if (req.request_trailers) return { request_trailers: {} };
+      if (req.response_trailers) return { response_trailers: {} };
+      return null;
+    } finally {
+      const phase = req.request_headers ? 'request_headers' : req.request_body ? 'request_body' : req.response_headers ? 'response_headers' : 'response_body';
+      this.deps.metrics.processingSeconds.observe({ phase }, (performance.now() - started) / 1000);
+    }
+  }
+
+  close(broken: boolean): void {
+    if (this.finished) return;
+    // The stream ended before the response did: the client went away or the upstream broke.
+    // Settle what was delivered, so a broken stream is never billed as free.
+    if (this.ctx) void this.finish(broken ? 499 : this.responseStatus || 499, broken ? 'stream_broken' : 'incomplete');
+  }
+
+  // --- request headers -------------------------------------------------------------------
+
+  private async onRequestHeaders(req: ProcessingRequest): Promise<ProcessingResponse> {
+    const h = headerMap(req.request_headers);
+    this.requestId = h.get('x-request-id') ?? '';
+    this.method = h.get(':method') ?? 'GET';
+    this.path = h.get(':path') ?? '/';
+    this.tags = parseTagHeader(h.get('x-sb-tags'));
+    this.explain = h.get('x-sb-explain') === '1';
+    const pathOnly = this.path.split('?')[0] ?? '/';
+
+    if (this.method === 'GET' && (pathOnly === '/v1/models' || pathOnly === '/models')) return this.listModels(h);
+    if (this.method === 'GET' && pathOnly === '/healthz') return immediate(200, { 'content-type': 'application/json' }, enc.encode('{"status":"ok"}'), 'health');
+
+    const detected = adapters.detectDialect(this.method, this.path);
+    if (!detected) return this.reject('openai-chat', gatewayErrors.routeNotFound(this.method, pathOnly));
+    this.dialect = detected.dialect;
+    this.pathModel = detected.pathModel;
+    this.pathStream = detected.stream;
+
+    const auth = await this.deps.auth.authenticate(extractVirtualKey(this.dialect, h, this.path), this.deps.clock.now());
+    if (!auth.ok) return this.reject(this.dialect, auth.error);
+    this.principal = auth.principal;
+    if (req.request_headers?.end_of_stream) return this.reject(this.dialect, gatewayErrors.invalidBody('A request body is required.'));
+
+    this.phase = 'body';
+    const remove = [...clientInternalHeaders(h), ...CLIENT_CREDENTIAL_HEADERS.filter((n) => h.has(n))];
+    const cleanPath = stripKeyFromQuery(this.path);
+    return {
+      request_headers: {
+        response: {
+          header_mutation: {
+            remove_headers: remove,
+            ...(cleanPath !== this.path ? { set_headers: setHeaders({ ':path': cleanPath }) } : {}),
+          },
+        },
+      },
+    };
+  }
+
+  private async listModels(h: Map<string, string>): Promise<ProcessingResponse> {
+    const auth = await this.deps.auth.authenticate(extractVirtualKey('openai-chat', h, this.path), this.deps.clock.now());
+    if (!auth.ok) return this.reject('openai-chat', auth.error);
+    const data = this.deps.auth.listModels(auth.principal).map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchboard' }));
+    return immediate(200, { 'content-type': 'application/json' }, enc.encode(JSON.stringify({ object: 'list', data })), 'models');
+  }
+
+  // --- request body ----------------------------------------------------------------------
+
+  private async onRequestBody(body: Uint8Array, _endOfStream: boolean): Promise<ProcessingResponse> {
+    const principal = this.principal;
+    if (this.phase !== 'body' || !principal) return { request_body: { response: {} } };
+    const parsed = adapters.parseIngress(this.dialect, body, { pathModel: this.pathModel, stream: this.pathStream });
+    if (!parsed.ok) return this.reject(this.dialect, parsed.error);
+    const request = parsed.request;
+    const requestedModel = request.model;
+    if (!requestedModel) return this.reject(this.dialect, gatewayErrors.invalidBody('"model" is required.', 'model'));
+
+    // Guardrails run before routing: whichever provider a request ends up at, it sees only what passed.
+    const policy = principal.guardrailPolicy;
+    const scan = await this.deps.guardrails().scanRequest(this.dialect, parsed.raw, policy);
+    for (const f of scan.findings) this.deps.metrics.guardrailFindings.inc({ rule: f.ruleId, action: f.action });
+    if (scan.action === 'block') {
+      const blocked = scan.blockedBy ?? { ruleId: 'unknown', policy: policy ?? 'default' };
+      return this.reject(this.dialect, gatewayErrors.contentBlocked(blocked.policy, blocked.ruleId), scan.findings.map((f) => f.ruleId));
+    }
+    let raw = parsed.raw;
+    let canonical = request;
+    let newBody: Uint8Array | undefined;
+    if (scan.action === 'redact' && scan.body !== undefined) {
+      newBody = enc.encode(JSON.stringify(scan.body));
+      const reparsed = adapters.parseIngress(this.dialect, newBody, { pathModel: this.pathModel, stream: this.pathStream });
+      if (!reparsed.ok) return this.reject(this.dialect, reparsed.error);
+      raw = reparsed.raw;
+      canonical = reparsed.request;
+    }
+
+    const promptTokens = adapters.estimateInputTokens(canonical);
+    const metadataTags = canonical.metadata ?? {};
+    const routeInput = {
+      model: requestedModel,
+      keyId: principal.keyId,
+      team: principal.team,
+      customer: principal.customer,
+      tags: { ...metadataTags, ...this.tags },
+      promptTokens,
+      fallbackOverride: principal.fallbackOverride,
+    };
+    const routing = this.deps.routing();
+    if (this.explain) {
+      return immediate(200, { 'content-type': 'application/json' }, enc.encode(JSON.stringify({ explain: routing.explain(routeInput) })), 'explain');
+    }
+    const decision = routing.decide(routeInput);
+    if (!decision.ok) return this.reject(this.dialect, gatewayErrors.modelNotFound(requestedModel));
+    for (const step of decision.chain) {
+      if (!this.deps.auth.isModelAllowed(principal, step.provider, step.model, requestedModel)) {
+        return this.reject(this.dialect, gatewayErrors.modelNotAllowed(requestedModel));
+      }
+    }
+
+    const providers = this.deps.providers();
+    const primaryProvider = providers[decision.primary.provider];
+    if (!primaryProvider) return this.reject(this.dialect, gatewayErrors.modelNotFound(requestedModel));
+    const maxOut = canonical.maxTokens ?? this.deps.defaultMaxOutputTokens;
+    // Reserve for the dearest step of the chain: a fallback may answer.
+    let estimateMicros = 0;
+    for (const step of decision.chain) {
+      const p = providers[step.provider];
+      if (!p) continue;
+      const est = this.deps.pricing.estimate(p.type, step.provider, step.model, promptTokens, maxOut);
+      if (!est.ok) return this.reject(this.dialect, est.error);
+      estimateMicros = Math.max(estimateMicros, est.micros);
+    }
+    const now = this.deps.clock.now();
+    const admitted = await this.deps.governance.admit({
+      requestId: this.requestId,
+      principal,
+      provider: decision.primary.provider,
+      model: decision.primary.model,
+      estimateMicros,
+      estimateTokens: promptTokens + maxOut,
+      now,
+    });
+    if (!admitted.ok) return this.reject(this.dialect, admitted.error);
+
+    const stream = canonical.stream;
+    this.ctx = {
+      requestId: this.requestId,
+      startedAt: now,
+      dialect: this.dialect,
+      pathModel: this.pathModel,
+      stream,
+      clientWantsUsage: clientWantsUsage(raw),
+      request: canonical,
+      raw,
+      requestedModel,
+      promptTokens,
+      principal,
+      rule: decision.rule,
+      chain: decision.chain,
+      attempts: [],
+      headersSetUpstream: [],
+      droppedParams: [],
+      findings: scan.findings,
+      governanceHeaders: admitted.headers,
+      reserved: true,
+      settled: false,
+    };
+    this.deps.registry.put(this.ctx);
+    this.phase = 'upstream';
+    return {
+      request_body: {
+        response: {
+          header_mutation: {
+            set_headers: setHeaders({
+              [CHAIN_HEADER]: `${decision.chainId}.w${this.deps.workerIndex}`,
+              'x-sb-ctx': contextHeader(this.dialect, stream, this.ctx.clientWantsUsage, this.pathModel),
+              ...(newBody ? { 'content-length': String(newBody.length) } : {}),
+            }),
+          },
+          ...(newBody ? { body_mutation: { body: newBody } } : {}),
+          clear_route_cache: true,
+        },
+      },
+    };
+  }
+
+  // --- response --------------------------------------------------------------------------
+
+  private onResponseHeaders(req: ProcessingRequest): ProcessingResponse {
+    const h = headerMap(req.response_headers);
+    this.responseStatus = Number(h.get(':status') ?? '0');
+    this.upstreamTarget = h.get(TARGET_RESPONSE_HEADER) ?? '';
+    this.attemptCount = Number(h.get('x-envoy-attempt-count') ?? '1');
+    const ctx = this.ctx;
+    if (!ctx) {
+      // An immediate response of ours, or Envoy's own reply before routing: pass it through.
+      this.phase = 'done';
+      return { response_headers: { response: { header_mutation: { remove_headers: [TARGET_RESPONSE_HEADER] } } } };
+    }
+    this.phase = 'response';
+    const [provider = '', model = ''] = this.upstreamTarget.split('/', 2).length === 2 ? splitTarget(this.upstreamTarget) : ['', ''];
+    const last = ctx.attempts[ctx.attempts.length - 1];
+    if (last) last.status = this.responseStatus;
+    const contentType = h.get('content-type') ?? '';
+    const isStream = this.responseStatus < 400 && (contentType.includes('text/event-stream') || contentType.includes('application/vnd.amazon.eventstream'));
+    const info: Record<string, string> = {
+      'x-sb-provider': provider,
+      'x-sb-model': model,
+      'x-sb-attempts': ctx.attempts.map((a) => `${a.provider}/${a.model}${a.status ? `:${a.status}` : ''}`).join(',') || String(this.attemptCount),
+      'x-sb-route': ctx.rule,
+      'x-sb-request-id': ctx.requestId,
+      ...ctx.governanceHeaders,
+      ...(ctx.droppedParams.length ? { 'x-sb-dropped-params': ctx.droppedParams.join(',') } : {}),
+    };
+    const remove = [TARGET_RESPONSE_HEADER, 'x-envoy-upstream-service-time'];
+    if (this.responseStatus >= 400 || !isStream) {
+      this.bufferedError = this.responseStatus >= 400;
+      return {
+        response_headers: { response: { header_mutation: { set_headers: setHeaders(info), remove_headers: [...remove, 'content-length'] } } },
+        mode_override: { response_body_mode: BodySendMode.BUFFERED },
+      };
+    }
+    const providerCfg = this.deps.providers()[provider];
+    this.translator = adapters.createStreamTranslator({
+      dialect: ctx.dialect,
+      providerType: (providerCfg?.type ?? 'openai') as ProviderType,
+      model: ctx.requestedModel,
+      requestId: ctx.requestId,
+      created: Math.floor(ctx.startedAt / 1000),
+      clientWantsUsage: ctx.clientWantsUsage,
+    });
+    return {
+      response_headers: {
+        response: {
+          header_mutation: {
+            set_headers: setHeaders({ ...info, 'content-type': streamContentType(ctx.dialect), 'cache-control': 'no-cache' }),
+            remove_headers: [...remove, 'content-length'],
+          },
+        },
+      },
+      mode_override: { response_body_mode: BodySendMode.STREAMED },
+    };
+  }
+
+  private async onResponseBody(body: Uint8Array, endOfStream: boolean): Promise<ProcessingResponse> {
+    const ctx = this.ctx;
+    if (!ctx || this.phase !== 'response') return { response_body: { response: {} } };
+    if (this.translator) return this.onStreamChunk(ctx, body, endOfStream);
+
+    // Buffered: a JSON answer or an error from a provider or from Envoy itself.
+    const [provider, model] = splitTarget(this.upstreamTarget);
+    const providerCfg = provider ? this.deps.providers()[provider] : undefined;
+    if (!providerCfg) {
+      // No target answered: Envoy's own reply (no healthy upstream, connect failure, timeout).
+      const err = gatewayErrors.upstreamFailed(this.responseStatus, ctx.attempts.map((a) => `${a.provider}/${a.model}`).join(',') || 'none');
+      const wire = adapters.renderError(ctx.dialect, err);
+      await this.finish(err.status, 'upstream_failed');
+      return bodyReplace(wire.body, { 'content-type': 'application/json' });
+    }
+    const out = adapters.translateJsonResponse({
+      dialect: ctx.dialect,
+      providerType: providerCfg.type,
+      model: ctx.requestedModel,
+      status: this.responseStatus,
+      body,
+      requestId: ctx.requestId,
+      created: Math.floor(ctx.startedAt / 1000),
+    });
+    ctx.usage = out.usage;
+    const outBody = out.body;
+    await this.finish(out.status, out.status < 400 ? 'ok' : 'upstream_error', provider, model);
+    const extra: Record<string, string> = { 'content-type': 'application/json' };
+    if (out.status !== this.responseStatus) extra[':status'] = String(out.status);
+    if (out.error?.headers) Object.assign(extra, out.error.headers);
+    return bodyReplace(outBody, extra);
+  }
+
+  private async onStreamChunk(ctx: RequestContext, chunk: Uint8Array, endOfStream: boolean): Promise<ProcessingResponse> {
+    const translator = this.translator!;
+    const out = translator.push(chunk);
+    if (!endOfStream) return { response_body: { response: { body_mutation: { body: out } } } };
+    const end = translator.end();
+    ctx.usage = end.usage ?? translator.usage();
+    const tail = end.tail;
+    const [provider, model] = splitTarget(this.upstreamTarget);
+    await this.finish(this.responseStatus, end.complete ? 'ok' : 'stream_cut', provider, model);
+    return { response_body: { response: { body_mutation: { body: concat(out, tail) } } } };
+  }
+
+  // --- shared ----------------------------------------------------------------------------
+
+  private reject(dialect: IngressDialect, error: GatewayErrorInfo, findings: string[] = []): ProcessingResponse {
+    this.deps.metrics.rejections.inc({ code: error.code });
+    this.deps.metrics.requests.inc({ dialect, outcome: 'rejected', status: String(error.status) });
+    this.phase = 'done';
+    this.finished = true;
+    const wire = adapters.renderError(dialect, error);
+    void this.writeAudit({ status: error.status, outcome: `rejected:${error.code}`, findings, costMicros: 0 });
+    return immediate(wire.status, { ...wire.headers, 'x-sb-request-id': this.requestId }, wire.body, `switchboard_${error.code}`);
+  }
+
+  /** Settles cost and writes the audit record, once, whatever way the request ended. */
+  private async finish(status: number, outcome: string, provider?: string, model?: string): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.phase = 'done';
+    const ctx = this.ctx;
+    if (!ctx) return;
+    this.deps.registry.delete(ctx.requestId);
+    const now = this.deps.clock.now();
+    let costMicros = 0;
+    const target = provider && model ? { provider, model } : undefined;
+    const providerCfg = target ? this.deps.providers()[target.provider] : undefined;
+    let usage = ctx.usage;
+    if (!usage && this.translator && target) {
+      // A stream that ended without usage: bill what was delivered, counted from the text.
+      const delivered = this.translator.outputText?.() ?? '';
+      if (delivered) usage = { inputTokens: ctx.promptTokens, outputTokens: countTextTokens(delivered) };
+      ctx.usage = usage;
+    }
+    try {
+      if (usage && target && providerCfg) {
+        costMicros = this.deps.pricing.cost(providerCfg.type, target.provider, target.model, usage);
+        this.deps.metrics.tokens.inc({ provider: target.provider, model: target.model, kind: 'input' }, usage.inputTokens);
+        this.deps.metrics.tokens.inc({ provider: target.provider, model: target.model, kind: 'output' }, usage.outputTokens);
+        this.deps.metrics.costMicros.inc({ provider: target.provider, model: target.model }, costMicros);
+        await this.deps.governance.settle(ctx.requestId, { costMicros, tokens: usage.inputTokens + usage.outputTokens, now });
+      } else {
+        await this.deps.governance.release(ctx.requestId, now);
+      }
+      ctx.settled = true;
+    } catch (err) {
+      this.deps.metrics.accountingFailures.inc({ what: 'settle' });
+      this.deps.log.error({ err, requestId: ctx.requestId }, 'settling the request failed; the reservation expires by TTL');
+    }
+    this.deps.metrics.requests.inc({ dialect: ctx.dialect, outcome, status: String(status) });
+    await this.writeAudit({ status, outcome, findings: ctx.findings.map((f) => f.ruleId), costMicros, usage });
+  }
+
+  private async writeAudit(r: { status: number; outcome: string; findings: string[]; costMicros: number; usage?: Usage }): Promise<void> {
+    const ctx = this.ctx;
+    const bodies = this.deps.auditBodies;
+    try {
+      await this.deps.audit.append({
+        time: new Date(this.deps.clock.now()).toISOString(),
+        requestId: this.requestId,
+        keyId: this.principal?.keyId,
+        team: this.principal?.team,
+        customer: this.principal?.customer,
+        dialect: this.dialect,
+        rule: ctx?.rule,
+        attempts: ctx?.attempts ?? [],
+        status: r.status,
+        outcome: r.outcome,
+        usage: r.usage,
+        costMicros: r.costMicros,
+        findings: r.findings,
+        ...(bodies !== 'none' && ctx ? { input: ctx.raw, output: this.translator?.outputText?.() } : {}),
+      });
+    } catch (err) {
+      this.deps.metrics.accountingFailures.inc({ what: 'audit' });
+      this.deps.log.error({ err, requestId: this.requestId }, 'audit append failed');
+    }
+  }
+}
+
+function clientWantsUsage(raw: unknown): boolean {
+  const so = (raw as { stream_options?: { include_usage?: unknown } } | null)?.stream_options;
+  return so?.include_usage === true;
+}
+
+/** Everything an upstream filter in another process needs to rebuild the request from its body. */
+export function contextHeader(dialect: IngressDialect, stream: boolean, wantsUsage: boolean, pathModel?: string): string {
+  return [dialect, stream ? 's' : '-', wantsUsage ? 'u' : '-', pathModel ? encodeURIComponent(pathModel) : ''].join(';');
+}
+
+export function parseContextHeader(v: string | undefined): { dialect: IngressDialect; stream: boolean; wantsUsage: boolean; pathModel?: string } | null {
+  if (!v) return null;
+  const [dialect, s, u, pm] = v.split(';');
+  if (!dialect) return null;
+  return { dialect: dialect as IngressDialect, stream: s === 's', wantsUsage: u === 'u', ...(pm ? { pathModel: decodeURIComponent(pm) } : {}) };
+}
+
+function splitTarget(t: string): [string, string] {
+  const i = t.indexOf('/');
+  return i < 0 ? ['', ''] : [t.slice(0, i), t.slice(i + 1)];
+}
+
+function bodyReplace(body: Uint8Array, headers: Record<string, string>): ProcessingResponse {
+  return { response_body: { response: { header_mutation: { set_headers: setHeaders(headers) }, body_mutation: { body } } } };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
