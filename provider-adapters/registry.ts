@@ -1,0 +1,13 @@
+// Which module handles which dialect and which provider. Adding one means one line here.
+import type { IngressDialect, ProviderType } from './contract.ts';
+import type { DialectAdapter, ProviderAdapter } from './canonical/adapter.ts';
+import { openaiChatDialect } from './dialects/openai-chat/index.ts';
+import { openaiProvider } from './openai/index.ts';
+
+export const DIALECTS: Partial<Record<IngressDialect, DialectAdapter>> = {
+  'openai-chat': openaiChatDialect,
+};
+
+export const PROVIDERS: Partial<Record<ProviderType, ProviderAdapter>> = {
+  openai: openaiProvider,
+};
