@@ -105,15 +105,18 @@ export class KeyPool {
     const state = this.#pools.get(provider)?.find((candidate) => candidate.id === keyId);
     if (!state) return;
     const { status, now } = report;
+    // Concurrent attempts fail together: only a failure after the key came back escalates the
+    // backoff, a burst of 429s from requests already in flight counts once.
+    const coolingNow = state.cooldownUntil > now;
     if (status === 429) {
-      state.rateLimitStrikes += 1;
+      if (!coolingNow || state.rateLimitStrikes === 0) state.rateLimitStrikes += 1;
       const retryAfterMs =
         report.retryAfterSeconds !== undefined && report.retryAfterSeconds > 0
           ? Math.min(report.retryAfterSeconds * 1000, this.#options.retryAfterMaxMs)
           : backoff(this.#options.rateLimitBaseMs, this.#options.rateLimitMaxMs, state.rateLimitStrikes);
       this.#coolDown(state, now + retryAfterMs, 'rate_limited');
     } else if (status === 401 || status === 403) {
-      state.authStrikes += 1;
+      if (!coolingNow || state.authStrikes === 0) state.authStrikes += 1;
       this.#coolDown(state, now + backoff(this.#options.authBaseMs, this.#options.authMaxMs, state.authStrikes), 'auth_failed');
     } else if (status >= 200 && status < 400) {
       state.cooldownUntil = 0;
