@@ -1,0 +1,333 @@
+// Compiles detection rules and finds their matches in one string. Cheap literal / structural
+// scans pick candidate regions; re2js (linear time) confirms; validators check checksums.
+import { RE2JS } from 're2js';
+import type { DetectionRule } from './rules/rule-types.ts';
+import type { RawMatch } from './types.ts';
+import { runValidator } from './validators.ts';
+import { IBAN_LENGTHS } from './rules/pii-rules.ts';
+
+export interface CompiledRule {
+  rule: DetectionRule;
+  regex: RE2JS;
+}
+
+export function compileRule(rule: DetectionRule): CompiledRule {
+  const flags = rule.caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0;
+  return { rule, regex: RE2JS.compile(rule.pattern, flags) };
+}
+
+/** Longest match any of these rules can produce: what a stream must hold back. */
+export function maxMatchLength(rules: CompiledRule[]): number {
+  return rules.reduce((max, r) => Math.max(max, r.rule.maxMatchLength), 0);
+}
+
+/** Lower-cases ASCII letters only, so offsets stay identical to the original text. */
+function asciiLower(text: string): string {
+  const lowered = text.toLowerCase();
+  if (lowered.length === text.length) return lowered;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : text[i];
+  }
+  return out;
+}
+
+/** Per-scan shared work (lower-cased text, digit runs), computed at most once per text. */
+export class ScanContext {
+  readonly text: string;
+  private lowered: string | undefined;
+  private runs: DigitRun[] | undefined;
+  constructor(text: string) {
+    this.text = text;
+  }
+  lower(): string {
+    this.lowered ??= asciiLower(this.text);
+    return this.lowered;
+  }
+  digitRuns(): DigitRun[] {
+    this.runs ??= findDigitRuns(this.text);
+    return this.runs;
+  }
+}
+
+export function findMatches(ctx: ScanContext, rules: CompiledRule[]): RawMatch[] {
+  const out: RawMatch[] = [];
+  for (const compiled of rules) {
+    const source = compiled.rule.source;
+    if (source.kind === 'keywords') matchKeywordRule(ctx, compiled, source.keywords, source.caseSensitive ?? false, out);
+    else if (source.kind === 'digit-groups') matchDigitGroupRule(ctx, compiled, out);
+    else if (source.kind === 'anywhere') matchInWindow(ctx.text, 0, ctx.text.length, compiled, out);
+    else matchScannerRule(ctx, compiled, out);
+  }
+  return out;
+}
+
+function pushIfValid(compiled: CompiledRule, value: string, start: number, end: number, out: RawMatch[]): void {
+  const { rule } = compiled;
+  if (rule.validator) {
+    const subject = rule.matchDigitsOnly ? digitsOf(value) : value;
+    if (!runValidator(rule.validator, subject, rule.minEntropy)) return;
+  }
+  out.push({ ruleId: rule.id, family: rule.family, entity: rule.entity, start, end });
+}
+
+// ---- keyword rules ------------------------------------------------------------------------
+
+function keywordWindows(haystack: string, keywords: string[], reach: number): [number, number][] {
+  const hits: number[] = [];
+  for (const kw of keywords) {
+    for (let at = haystack.indexOf(kw); at !== -1; at = haystack.indexOf(kw, at + 1)) hits.push(at);
+  }
+  if (hits.length === 0) return [];
+  hits.sort((a, b) => a - b);
+  // One char beyond the reach on each side so ^/$ in a pattern cannot fire at a window edge.
+  const windows: [number, number][] = [];
+  for (const hit of hits) {
+    const start = Math.max(0, hit - reach - 1);
+    const end = Math.min(haystack.length, hit + reach + 1);
+    const last = windows[windows.length - 1];
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else windows.push([start, end]);
+  }
+  return windows;
+}
+
+function matchKeywordRule(ctx: ScanContext, compiled: CompiledRule, keywords: string[], caseSensitive: boolean, out: RawMatch[]): void {
+  const haystack = caseSensitive ? ctx.text : ctx.lower();
+  const reach = compiled.rule.maxMatchLength + Math.max(...keywords.map((k) => k.length));
+  for (const [ws, we] of keywordWindows(haystack, keywords, reach)) matchInWindow(ctx.text, ws, we, compiled, out);
+}
+
+function matchInWindow(text: string, ws: number, we: number, compiled: CompiledRule, out: RawMatch[]): void {
+  const group = compiled.rule.valueGroup ?? 0;
+  {
+    const slice = ws === 0 && we === text.length ? text : text.slice(ws, we);
+    const m = compiled.regex.matcher(slice);
+    let from = 0;
+    while (from <= slice.length && m.find(from)) {
+      const s = m.start(group);
+      const e = m.end(group);
+      if (s >= 0 && e > s) pushIfValid(compiled, slice.slice(s, e), ws + s, ws + e, out);
+      // Restart right after the value (not the match): token patterns consume one boundary
+      // character, which may be the left boundary of the next token.
+      from = e > s ? e : Math.max(m.end(), from + 1);
+    }
+  }
+}
+
+// ---- digit-group rules ----------------------------------------------------------------------
+
+interface DigitRun {
+  start: number;
+  end: number;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+function isAlnum(c: number): boolean {
+  return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+function findDigitRuns(text: string): DigitRun[] {
+  const runs: DigitRun[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (!isDigit(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < text.length && isDigit(text.charCodeAt(i))) i++;
+    runs.push({ start, end: i });
+  }
+  return runs;
+}
+
+function digitsOf(value: string): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) if (isDigit(value.charCodeAt(i))) out += value[i];
+  return out;
+}
+
+function groupLengthFits(spec: number | [number, number], length: number): boolean {
+  return typeof spec === 'number' ? length === spec : length >= spec[0] && length <= spec[1];
+}
+
+function matchDigitGroupRule(ctx: ScanContext, compiled: CompiledRule, out: RawMatch[]): void {
+  const source = compiled.rule.source;
+  if (source.kind !== 'digit-groups') return;
+  const { text } = ctx;
+  const runs = ctx.digitRuns();
+  const seps = source.separators;
+  for (let i = 0; i < runs.length; i++) {
+    const first = runs[i]!;
+    for (const layout of source.layouts) {
+      if (!groupLengthFits(layout[0]!, first.end - first.start)) continue;
+      if (i + layout.length > runs.length) continue;
+      let ok = true;
+      let sepUsed: string | undefined;
+      let total = first.end - first.start;
+      for (let g = 1; g < layout.length && ok; g++) {
+        const prev = runs[i + g - 1]!;
+        const cur = runs[i + g]!;
+        const gap = text.slice(prev.end, cur.start);
+        if (!seps.includes(gap)) ok = false;
+        else if (!source.mixedSeparators && sepUsed !== undefined && gap !== sepUsed) ok = false;
+        else if (gap.startsWith(')') && !(g === 1 && source.parenthesisedFirstGroup)) ok = false;
+        sepUsed ??= gap;
+        if (ok && !groupLengthFits(layout[g]!, cur.end - cur.start)) ok = false;
+        total += cur.end - cur.start;
+      }
+      if (!ok) continue;
+      if (source.totalDigits && (total < source.totalDigits[0] || total > source.totalDigits[1])) continue;
+      let start = first.start;
+      const end = runs[i + layout.length - 1]!.end;
+      const closesParen = layout.length > 1 && text.slice(first.end, runs[i + 1]!.start).startsWith(')');
+      if (closesParen) {
+        if (text[start - 1] !== '(') continue;
+        start--;
+      } else if (text[start - 1] === '(' && source.parenthesisedFirstGroup) continue;
+      const hasPlus = text[start - 1] === '+';
+      if (source.plus === 'required' && !hasPlus) continue;
+      if (source.plus === 'forbidden' && hasPlus) continue;
+      if (hasPlus) start--;
+      if (!digitBoundaryBefore(text, start, seps) || !digitBoundaryAfter(text, end, seps)) continue;
+      const value = text.slice(start, end);
+      const subject = compiled.rule.matchDigitsOnly ? digitsOf(value) : value;
+      if (!compiled.regex.test(subject)) continue;
+      pushIfValid(compiled, value, start, end, out);
+    }
+  }
+}
+
+/** The match must not continue a longer number or word on the left. */
+function digitBoundaryBefore(text: string, start: number, seps: string[]): boolean {
+  if (start === 0) return true;
+  const c = text.charCodeAt(start - 1);
+  if (isAlnum(c)) return false;
+  if (seps.includes(text[start - 1]!) && start >= 2 && isDigit(text.charCodeAt(start - 2))) return false;
+  if (text[start - 1] === '+' || text[start - 1] === '(') return false;
+  return true;
+}
+
+function digitBoundaryAfter(text: string, end: number, seps: string[]): boolean {
+  if (end >= text.length) return true;
+  const c = text.charCodeAt(end);
+  if (isAlnum(c)) return false;
+  if (seps.includes(text[end]!) && end + 1 < text.length && isDigit(text.charCodeAt(end + 1))) return false;
+  return true;
+}
+
+// ---- hand-written scanners --------------------------------------------------------------------
+
+function isEmailLocal(c: number): boolean {
+  return isAlnum(c) || c === 46 || c === 37 || c === 43 || c === 45; // . % + -
+}
+function isDomainChar(c: number): boolean {
+  return isAlnum(c) || c === 46 || c === 45;
+}
+function isUpper(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+
+type Candidate = [start: number, end: number, value: string];
+
+function emailCandidates(text: string): Candidate[] {
+  const out: Candidate[] = [];
+  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
+    let s = at;
+    while (s > 0 && at - s < 64 && isEmailLocal(text.charCodeAt(s - 1))) s--;
+    let e = at + 1;
+    while (e < text.length && e - at <= 253 && isDomainChar(text.charCodeAt(e))) e++;
+    while (e > at + 1 && (text[e - 1] === '.' || text[e - 1] === '-')) e--; // sentence punctuation
+    if (s < at && e > at + 1) out.push([s, e, text.slice(s, e)]);
+  }
+  return out;
+}
+
+function ibanCandidates(text: string): Candidate[] {
+  const out: Candidate[] = [];
+  for (let i = 0; i + 4 <= text.length; i++) {
+    const c0 = text.charCodeAt(i);
+    if (!isUpper(c0) || !isUpper(text.charCodeAt(i + 1)) || !isDigit(text.charCodeAt(i + 2)) || !isDigit(text.charCodeAt(i + 3))) continue;
+    if (i > 0 && isAlnum(text.charCodeAt(i - 1))) continue;
+    const length = IBAN_LENGTHS[text.slice(i, i + 2)];
+    if (length === undefined) continue;
+    // Compact, or grouped by four with single spaces.
+    let compact = '';
+    let j = i;
+    while (j < text.length && compact.length < length) {
+      const c = text.charCodeAt(j);
+      if (isDigit(c) || isUpper(c)) {
+        compact += text[j];
+        j++;
+      } else if (c === 32 && compact.length % 4 === 0 && j + 1 < text.length && isAlnum(text.charCodeAt(j + 1))) j++;
+      else break;
+    }
+    if (compact.length !== length) continue;
+    if (j < text.length && isAlnum(text.charCodeAt(j))) continue;
+    out.push([i, j, compact]);
+  }
+  return out;
+}
+
+function ninoCandidates(text: string): Candidate[] {
+  const out: Candidate[] = [];
+  for (let i = 0; i + 9 <= text.length; i++) {
+    if (!isUpper(text.charCodeAt(i)) || !isUpper(text.charCodeAt(i + 1))) continue;
+    if (i > 0 && isAlnum(text.charCodeAt(i - 1))) continue;
+    let j = i + 2;
+    let digits = 0;
+    while (j < text.length && digits < 6) {
+      const c = text.charCodeAt(j);
+      if (isDigit(c)) {
+        digits++;
+        j++;
+      } else if (c === 32 && digits % 2 === 0 && j + 1 < text.length && isDigit(text.charCodeAt(j + 1))) j++;
+      else break;
+    }
+    if (digits !== 6) continue;
+    if (text[j] === ' ') j++;
+    if (j >= text.length || !isUpper(text.charCodeAt(j))) continue;
+    j++;
+    if (j < text.length && isAlnum(text.charCodeAt(j))) continue;
+    out.push([i, j, text.slice(i, j)]);
+  }
+  return out;
+}
+
+function isIpv6Char(c: number): boolean {
+  return isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 58 || c === 46;
+}
+
+function ipv6Candidates(text: string): Candidate[] {
+  const out: Candidate[] = [];
+  let i = text.indexOf(':');
+  while (i !== -1) {
+    let s = i;
+    while (s > 0 && isIpv6Char(text.charCodeAt(s - 1))) s--;
+    let e = i;
+    while (e < text.length && isIpv6Char(text.charCodeAt(e))) e++;
+    while (e > s && text[e - 1] === '.') e--;
+    const before = s > 0 ? text.charCodeAt(s - 1) : 32;
+    const after = e < text.length ? text.charCodeAt(e) : 32;
+    if (e - s >= 2 && e - s <= 45 && !isAlnum(before) && !isAlnum(after)) out.push([s, e, text.slice(s, e)]);
+    i = text.indexOf(':', Math.max(e, i + 1));
+  }
+  return out;
+}
+
+const SCANNERS = { email: emailCandidates, iban: ibanCandidates, nino: ninoCandidates, ipv6: ipv6Candidates };
+
+function matchScannerRule(ctx: ScanContext, compiled: CompiledRule, out: RawMatch[]): void {
+  const source = compiled.rule.source;
+  if (source.kind !== 'scanner') return;
+  for (const [start, end, value] of SCANNERS[source.scanner](ctx.text)) {
+    if (!compiled.regex.test(value)) continue;
+    const { rule } = compiled;
+    if (rule.validator && !runValidator(rule.validator, value, rule.minEntropy)) continue;
+    out.push({ ruleId: rule.id, family: rule.family, entity: rule.entity, start, end });
+  }
+}

@@ -1,0 +1,214 @@
+// Evasion normalisation: produce views of a text with the hiding undone, each with a map back to
+// the original offsets so a finding in a view redacts the right characters of the original.
+//  - normaliseWithMap: zero-width characters dropped, \uXXXX / \xNN / &#NN; escapes decoded,
+//    percent-encoding decoded (two levels), compatibility forms folded by NFKC (full-width ...).
+//  - encodedRuns: base64 and hex runs whose decoded bytes are readable text.
+
+export interface MappedView {
+  text: string;
+  /** Original offset where view character i starts / ends (end exclusive). */
+  startMap: Int32Array;
+  endMap: Int32Array;
+}
+
+const ZERO_WIDTH = new Set([0x00ad, 0x034f, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff]);
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+function readHex(text: string, at: number, count: number): number {
+  let v = 0;
+  for (let k = 0; k < count; k++) {
+    const h = hexValue(text.charCodeAt(at + k));
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+/** Cheap test: nothing to normalise in plain ASCII without escape introducers. */
+function needsNormalising(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80 || c === 92 /* \ */ || c === 37 /* % */ || c === 38 /* & */) return true;
+  }
+  return false;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function normaliseOnce(text: string): MappedView | undefined {
+  if (!needsNormalising(text)) return undefined;
+  const chars: string[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const emit = (s: string, from: number, to: number): void => {
+    for (let k = 0; k < s.length; k++) {
+      chars.push(s[k]!);
+      starts.push(from);
+      ends.push(to);
+    }
+  };
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (ZERO_WIDTH.has(c)) {
+      i++;
+      continue;
+    }
+    if (c === 92 && text[i + 1] === 'u') {
+      const v = readHex(text, i + 2, 4);
+      if (v >= 0) {
+        if (!ZERO_WIDTH.has(v)) emit(String.fromCharCode(v), i, i + 6);
+        i += 6;
+        continue;
+      }
+    }
+    if (c === 92 && text[i + 1] === 'x') {
+      const v = readHex(text, i + 2, 2);
+      if (v >= 0) {
+        emit(String.fromCharCode(v), i, i + 4);
+        i += 4;
+        continue;
+      }
+    }
+    if (c === 38 && text[i + 1] === '#') {
+      const semi = text.indexOf(';', i + 2);
+      if (semi > i + 2 && semi - i <= 10) {
+        const body = text.slice(i + 2, semi);
+        const isHex = body[0] === 'x' || body[0] === 'X';
+        const v = isHex ? readHex(body, 1, body.length - 1) : /* decimal */ decimalValue(body);
+        if (v >= 0 && v <= 0x10ffff) {
+          emit(String.fromCodePoint(v), i, semi + 1);
+          i = semi + 1;
+          continue;
+        }
+      }
+    }
+    if (c === 37) {
+      // A run of %XX bytes decodes together so multi-byte UTF-8 survives.
+      const bytes: number[] = [];
+      let j = i;
+      while (text.charCodeAt(j) === 37) {
+        const v = readHex(text, j + 1, 2);
+        if (v < 0) break;
+        bytes.push(v);
+        j += 3;
+      }
+      if (bytes.length > 0) {
+        let decoded: string;
+        try {
+          decoded = utf8.decode(Uint8Array.from(bytes));
+        } catch {
+          decoded = String.fromCharCode(...bytes);
+        }
+        emit(decoded, i, j);
+        i = j;
+        continue;
+      }
+    }
+    if (c >= 0x80) {
+      const cp = text.codePointAt(i)!;
+      const width = cp > 0xffff ? 2 : 1;
+      const folded = String.fromCodePoint(cp).normalize('NFKC');
+      emit(folded, i, i + width);
+      i += width;
+      continue;
+    }
+    emit(text[i]!, i, i + 1);
+    i++;
+  }
+  const out = chars.join('');
+  if (out === text) return undefined;
+  return { text: out, startMap: Int32Array.from(starts), endMap: Int32Array.from(ends) };
+}
+
+function decimalValue(body: string): number {
+  if (body.length === 0 || body.length > 7) return -1;
+  let v = 0;
+  for (let k = 0; k < body.length; k++) {
+    const d = body.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** Normalises twice (double percent-encoding, escaped escapes), composing the offset maps. */
+export function normaliseWithMap(text: string): MappedView | undefined {
+  const first = normaliseOnce(text);
+  if (!first) return undefined;
+  const second = normaliseOnce(first.text);
+  if (!second) return first;
+  const startMap = new Int32Array(second.text.length);
+  const endMap = new Int32Array(second.text.length);
+  for (let k = 0; k < second.text.length; k++) {
+    startMap[k] = first.startMap[second.startMap[k]!]!;
+    endMap[k] = first.endMap[second.endMap[k]! - 1]!;
+  }
+  return { text: second.text, startMap, endMap };
+}
+
+export interface EncodedRun {
+  start: number;
+  end: number;
+  decoded: string;
+  encoding: 'base64' | 'hex';
+}
+
+function isBase64Char(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 45 || c === 95;
+}
+
+/** Decoded bytes count as text when they are valid UTF-8 and almost all printable. */
+function readableText(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 8) return undefined;
+  let printable = 0;
+  for (const b of bytes) if ((b >= 0x20 && b < 0x7f) || b === 9 || b === 10 || b === 13 || b >= 0x80) printable++;
+  if (printable < bytes.length * 0.95) return undefined;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+const MIN_ENCODED_RUN = 16;
+
+/** Base64 / base64url and hex runs that decode to readable text. */
+export function encodedRuns(text: string): EncodedRun[] {
+  const runs: EncodedRun[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (!isBase64Char(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let allHex = true;
+    while (i < text.length && isBase64Char(text.charCodeAt(i))) {
+      if (hexValue(text.charCodeAt(i)) < 0) allHex = false;
+      i++;
+    }
+    let end = i;
+    while (end < text.length && end - i < 2 && text[end] === '=') end++;
+    i = end;
+    if (end - start < MIN_ENCODED_RUN) continue;
+    const body = text.slice(start, end);
+    if (allHex && body.length % 2 === 0) {
+      const decoded = readableText(Buffer.from(body, 'hex'));
+      if (decoded !== undefined) {
+        runs.push({ start, end, decoded, encoding: 'hex' });
+        continue;
+      }
+    }
+    const urlSafe = body.includes('-') || body.includes('_');
+    const decoded = readableText(Buffer.from(body, urlSafe ? 'base64url' : 'base64'));
+    if (decoded !== undefined) runs.push({ start, end, decoded, encoding: 'base64' });
+  }
+  return runs;
+}

@@ -1,0 +1,56 @@
+// The shape of a detection rule. Rules are data (tables in this folder); the engine in
+// ../matcher.ts compiles them. Every `pattern` is an RE2 pattern run by re2js (linear time).
+import type { RuleFamily } from '../types.ts';
+import type { ValidatorName } from '../validators.ts';
+
+/**
+ * Where a rule looks. Cheap literal or structural scans find candidate regions so the regex only
+ * runs where it can match: this keeps a 1 MB scan fast even though re2js is an interpreter.
+ */
+export type CandidateSource =
+  /** Any match contains one of these literals (lowercase unless caseSensitive). */
+  | { kind: 'keywords'; keywords: string[]; caseSensitive?: boolean }
+  /** Runs of digits joined by separators, e.g. 4111 1111 1111 1111 or (415) 555-0100. */
+  | {
+      kind: 'digit-groups';
+      /** Each layout lists the digit count of each group; [min, max] allows a range. */
+      layouts: (number | [number, number])[][];
+      /** Exact strings allowed between groups. */
+      separators: string[];
+      /** Whether different separators may be mixed in one match (phones: "(415) 555-0100"). */
+      mixedSeparators?: boolean;
+      plus?: 'required' | 'optional' | 'forbidden';
+      /** Whether the first group may be wrapped in parentheses. */
+      parenthesisedFirstGroup?: boolean;
+      /** Bounds on the total digit count, when layouts allow ranges. */
+      totalDigits?: [number, number];
+    }
+  /** The whole text (custom patterns without keywords): correct but the slowest option. */
+  | { kind: 'anywhere' }
+  /** A hand-written linear scanner for shapes that are neither literal nor digit runs. */
+  | { kind: 'scanner'; scanner: 'email' | 'iban' | 'nino' | 'ipv6' };
+
+export interface DetectionRule {
+  id: string;
+  family: RuleFamily;
+  /** Placeholder type: [REDACTED:<entity>]. */
+  entity: string;
+  description: string;
+  /** provider-specific formats are precise; generic rules guess from context and entropy. */
+  specificity: 'provider' | 'generic' | 'pii' | 'heuristic';
+  source: CandidateSource;
+  /**
+   * RE2 pattern. Keyword rules: searched in the candidate window. Digit-group and scanner rules:
+   * must match the whole candidate (digits only when `matchDigitsOnly`).
+   */
+  pattern: string;
+  caseInsensitive?: boolean;
+  /** Capture group holding the sensitive value (redacted and validated); 0 = whole match. */
+  valueGroup?: number;
+  /** Upper bound on a match's length in characters; also the stream scanner's hold-back. */
+  maxMatchLength: number;
+  validator?: ValidatorName;
+  minEntropy?: number;
+  /** Digit-group rules: run pattern and validator over the digits alone. */
+  matchDigitsOnly?: boolean;
+}
