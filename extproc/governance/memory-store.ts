@@ -106,6 +106,7 @@ export class MemoryStateStore implements StateStore {
     const reservation: Reservation = {
       requestId,
       partition,
+      subject: request.subject,
       budgetCounters: request.budgets.map((charge) => charge.counter),
       tokenCounters,
       estimateMicros: request.estimateMicros,
@@ -134,14 +135,16 @@ export class MemoryStateStore implements StateStore {
       cell.spent += actual.micros;
     }
     for (const counter of reservation.tokenCounters) {
-      const cell = this.cell(reservation.partition, counter, farFuture, nowMs);
-      cell.spent += actual.tokens - (wasPending ? reservation.estimateTokens : 0);
+      // A rate window that already expired is not revived: its limit no longer matters.
+      const cell = this.cells.get(cellKey(reservation.partition, counter));
+      if (cell && cell.expiresAtMs > nowMs) cell.spent += actual.tokens - (wasPending ? reservation.estimateTokens : 0);
     }
     this.records.set(key, { state: 'settled', reservation, forgetAtMs: nowMs + this.options.idempotencyTtlMs });
     const entries = this.ledger.get(reservation.partition) ?? [];
     entries.push({
       requestId: reservation.requestId,
       partition: reservation.partition,
+      subject: reservation.subject,
       budgetCounters: reservation.budgetCounters,
       micros: actual.micros,
       tokens: actual.tokens,

@@ -88,11 +88,13 @@ for i = 1, nb do
   extend_expiry(k, now + counter_ttl, now)
 end
 for i = 1, nt do
+  -- A rate window that already expired is not revived: its limit no longer matters.
   local k = KEYS[3 + nb + i]
-  local delta = actual_tokens
-  if pending then delta = actual_tokens - tonumber(rec[3]) end
-  redis.call('HINCRBY', k, 'spent', delta)
-  extend_expiry(k, now + counter_ttl, now)
+  if redis.call('EXISTS', k) == 1 then
+    local delta = actual_tokens
+    if pending then delta = actual_tokens - tonumber(rec[3]) end
+    redis.call('HINCRBY', k, 'spent', delta)
+  end
 end
 redis.call('HSET', KEYS[1], 'state', 'settled', 'actual', actual)
 redis.call('PEXPIRE', KEYS[1], idem_ttl)

@@ -123,6 +123,7 @@ export class RedisStateStore implements StateStore {
           reservation: {
             requestId: request.requestId,
             partition: request.partition,
+            subject: request.subject,
             budgetCounters,
             tokenCounters,
             estimateMicros: request.estimateMicros,
@@ -140,6 +141,7 @@ export class RedisStateStore implements StateStore {
     const entry: LedgerEntry = {
       requestId: reservation.requestId,
       partition,
+      subject: reservation.subject,
       budgetCounters: reservation.budgetCounters,
       micros: actual.micros,
       tokens: actual.tokens,

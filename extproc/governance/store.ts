@@ -29,6 +29,8 @@ export interface RateCharge {
 export interface ReserveRequest {
   requestId: string;
   partition: Partition;
+  /** Who spent (the key id), copied to the ledger for usage reports. */
+  subject: string;
   budgets: BudgetCharge[];
   rates: RateCharge[];
   estimateMicros: number;
@@ -40,6 +42,7 @@ export interface ReserveRequest {
 export interface Reservation {
   requestId: string;
   partition: Partition;
+  subject: string;
   budgetCounters: string[];
   tokenCounters: string[];
   estimateMicros: number;
@@ -75,6 +78,7 @@ export type ReleaseResult = { status: 'released' } | { status: 'noop'; state: Re
 export interface LedgerEntry {
   requestId: string;
   partition: Partition;
+  subject: string;
   budgetCounters: string[];
   micros: number;
   tokens: number;

@@ -37,7 +37,7 @@ function rate(counter: string, kind: 'requests' | 'tokens', limit: number): Rate
   return { counter, kind, limit, expiresAtMs: FAR };
 }
 function request(partition: string, requestId: string, budgets: BudgetCharge[], rates: RateCharge[] = [], estimateMicros = 100, estimateTokens = 10): ReserveRequest {
-  return { requestId, partition, budgets, rates, estimateMicros, estimateTokens, nowMs: NOW };
+  return { requestId, partition, subject: 'k1', budgets, rates, estimateMicros, estimateTokens, nowMs: NOW };
 }
 
 const implementations: [string, () => StateStore][] = [
