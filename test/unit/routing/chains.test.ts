@@ -20,7 +20,7 @@ function sweepInputs(): RouteInput[] {
   const inputs: RouteInput[] = [];
   const models = ['fast', 'smart', 'gpt-4o', 'claude-x', 'unknown'];
   const identities: Partial<RouteInput>[] = [{}, { keyId: 'vk_vip_9' }, { team: 'research' }, { customer: 'acme' }];
-  const tags = [{}, { task: 'summarization' }];
+  const tags: Record<string, string>[] = [{}, { task: 'summarization' }];
   for (const model of models)
     for (const identity of identities)
       for (const tagSet of tags)
