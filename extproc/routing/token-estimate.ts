@@ -7,8 +7,8 @@
 // characters) use chars / 4 instead: within ~5 % of o200k_base for English prose (measured 23.9k
 // vs 25k tokens at 100 KB), off by up to ~2x for CJK text or dense code, and free. A body that
 // large is far above any small-prompt threshold, so only thresholds near it become fuzzy.
-// Loading the o200k_base ranks takes ~1 s and ~30 MB: call loadTokenEstimator once at startup.
-// Skip the estimate entirely when no rule needs it (routingNeedsPromptTokens).
+// Loading the o200k_base ranks takes ~1 s and ~70 MB of heap: call loadTokenEstimator once at
+// startup, and only when routingNeedsPromptTokens (or another consumer) says it is needed.
 import { Tiktoken } from 'js-tiktoken/lite';
 import type { RouterConfig } from './schema.ts';
 
