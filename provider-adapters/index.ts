@@ -9,6 +9,7 @@ import { estimateInputTokens } from './canonical/tokens.ts';
 import type { CanonicalRequest, ProviderTarget } from './canonical/types.ts';
 import { openAIClientWantsUsage } from './dialects/openai-chat/parse.ts';
 import { DIALECTS, PROVIDERS } from './registry.ts';
+import { ToolSequencer } from './canonical/tool-sequencer.ts';
 
 export type * from './contract.ts';
 export type * from './canonical/types.ts';
@@ -208,8 +209,8 @@ class PassthroughTranslator implements StreamTranslator {
     return this.observer.push(chunk);
   }
   end(): { tail: Uint8Array; usage?: Usage; complete: boolean } {
-    const { tail, complete } = this.observer.end();
-    const extra = complete ? new Uint8Array() : textEncoder.encode(this.encoder.fail(streamCutError()));
+    const { tail, complete, failed } = this.observer.end();
+    const extra = complete || failed ? new Uint8Array() : textEncoder.encode(this.encoder.fail(streamCutError()));
     const out = new Uint8Array(tail.length + extra.length);
     out.set(tail);
     out.set(extra, tail.length);
@@ -230,6 +231,7 @@ class TranslatingTranslator implements StreamTranslator {
   private lastUsage: Usage | undefined;
   private text = '';
   private failed = false;
+  private readonly sequencer = new ToolSequencer();
   constructor(decoder: StreamDecoder, encoder: StreamEncoder) {
     this.decoder = decoder;
     this.encoder = encoder;
@@ -255,7 +257,7 @@ class TranslatingTranslator implements StreamTranslator {
   }
   private encode(events: ReturnType<StreamDecoder['push']>): string {
     let out = '';
-    for (const ev of events) {
+    for (const ev of events.flatMap((e) => this.sequencer.push(e))) {
       if (this.failed) break; // nothing may follow an in-band error
       if (ev.type === 'text_delta') this.text += ev.text;
       if (ev.type === 'usage') this.lastUsage = ev.usage;

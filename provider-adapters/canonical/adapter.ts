@@ -43,7 +43,8 @@ export interface BuiltRequest {
 export interface PassthroughObserver {
   /** Returns the bytes to forward (identical input, minus anything the gateway itself injected). */
   push(chunk: Uint8Array): Uint8Array;
-  end(): { tail: Uint8Array; complete: boolean };
+  /** `failed`: the provider already sent an in-band error, so no second one is appended. */
+  end(): { tail: Uint8Array; complete: boolean; failed?: boolean };
   usage(): Usage | undefined;
   outputText(): string;
 }

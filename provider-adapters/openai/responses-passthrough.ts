@@ -12,14 +12,16 @@ const encoder = new TextEncoder();
 export class OpenAIResponsesPassthrough implements PassthroughObserver {
   private readonly sse = new SseParser();
   private done = false;
+  private failed = false;
   private lastUsage: Usage | undefined;
   private text = '';
 
   push(chunk: Uint8Array): Uint8Array {
     return this.observe(this.sse.push(chunk));
   }
-  end(): { tail: Uint8Array; complete: boolean } {
-    return { tail: this.observe(this.sse.end()), complete: this.done };
+  end(): { tail: Uint8Array; complete: boolean; failed: boolean } {
+    const tail = this.observe(this.sse.end());
+    return { tail, complete: this.done, failed: this.failed };
   }
   usage(): Usage | undefined {
     return this.lastUsage;
@@ -36,6 +38,7 @@ export class OpenAIResponsesPassthrough implements PassthroughObserver {
         const data: unknown = JSON.parse(ev.data);
         if (!isObject(data)) continue;
         const type = str(data.type) ?? ev.event ?? '';
+        if (type === 'error') this.failed = true;
         if (type === 'response.output_text.delta') this.text += str(data.delta) ?? '';
         if (TERMINAL.has(type)) {
           this.done = true;

@@ -110,6 +110,7 @@ export class OpenAIChatStreamDecoder implements StreamDecoder {
 export class OpenAIChatPassthrough implements PassthroughObserver {
   private readonly sse = new SseParser();
   private done = false;
+  private failed = false;
   private lastUsage: Usage | undefined;
   private text = '';
   private readonly clientWantsUsage: boolean;
@@ -122,8 +123,9 @@ export class OpenAIChatPassthrough implements PassthroughObserver {
     return this.forward(this.sse.push(chunk));
   }
 
-  end(): { tail: Uint8Array; complete: boolean } {
-    return { tail: this.forward(this.sse.end()), complete: this.done };
+  end(): { tail: Uint8Array; complete: boolean; failed: boolean } {
+    const tail = this.forward(this.sse.end());
+    return { tail, complete: this.done, failed: this.failed };
   }
 
   usage(): Usage | undefined {
@@ -146,6 +148,7 @@ export class OpenAIChatPassthrough implements PassthroughObserver {
       try {
         const chunk: unknown = JSON.parse(ev.data);
         if (isObject(chunk)) {
+          if (isObject(chunk.error)) this.failed = true;
           const usage = chunkUsage(chunk);
           if (usage) this.lastUsage = usage;
           const choices = arr(chunk.choices);
