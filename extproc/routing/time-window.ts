@@ -58,7 +58,20 @@ export function parseClockTime(value: string): number | undefined {
   return hours * 60 + minutes;
 }
 
-export function localTime(nowMs: number, timeZone: string): LocalTime {
+// formatToParts costs ~10 us; every zone offset in use is a whole number of minutes, so local
+// time only changes on UTC minute boundaries and the last answer per zone can be reused.
+const lastByZone = new Map<string, { minute: number; local: LocalTime }>();
+
+export function localTime(nowMs: number, timeZone: string): Readonly<LocalTime> {
+  const minute = Math.floor(nowMs / 60_000);
+  const cached = lastByZone.get(timeZone);
+  if (cached && cached.minute === minute) return cached.local;
+  const local = formatLocalTime(nowMs, timeZone);
+  lastByZone.set(timeZone, { minute, local });
+  return local;
+}
+
+function formatLocalTime(nowMs: number, timeZone: string): LocalTime {
   let weekday: Weekday = 'mon';
   let hours = 0;
   let minutes = 0;

@@ -43,6 +43,15 @@ describe('checkTimeWindow', () => {
     expect(result.detail).toContain(window.timeZone);
   });
 
+  test('minute-level caching never serves a stale minute', () => {
+    const window: TimeWindow = { from: '20:00', to: '21:00', timeZone: 'Asia/Kathmandu' }; // UTC+05:45
+    const start = at('2025-06-04T14:15:00Z');
+    expect(checkTimeWindow(window, start - 1).inside).toBe(false);
+    expect(checkTimeWindow(window, start).inside).toBe(true);
+    expect(checkTimeWindow(window, start + 3_600_000 - 1).inside).toBe(true);
+    expect(checkTimeWindow(window, start + 3_600_000).inside).toBe(false);
+  });
+
   test('localTime reads the wall clock of the zone', () => {
     expect(localTime(at('2025-01-15T23:30:00Z'), 'Asia/Tokyo')).toEqual({ weekday: 'thu', minutes: 8 * 60 + 30 });
     expect(localTime(at('2025-01-15T00:15:00Z'), 'UTC')).toEqual({ weekday: 'wed', minutes: 15 });
