@@ -188,6 +188,10 @@ export class Governance {
     if (charges.budgets.some((charge) => charge.enforced)) {
       this.options.metrics.budgetFailClosed.inc();
       this.options.logger.error({ requestId: input.requestId, keyId: policy.keyId, err: error }, 'state store unavailable: budget fails closed');
+      // The timed-out reserve may still run once Redis answers again; a deferred release (a no-op
+      // if it never ran) returns that estimate at once instead of after the reservation TTL.
+      const orphan = this.sharedReservation(input, charges, partitionOf(policy));
+      this.deferred.set(input.requestId, { kind: 'release', reservation: orphan, micros: 0, tokens: 0, atMs: input.now });
       return { ok: false, error: budgetUnavailableError() };
     }
     // No budget to protect: enforce this replica's share of each rate limit locally.
