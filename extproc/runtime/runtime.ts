@@ -1,0 +1,222 @@
+// Builds one worker's services from gateway.yaml and swaps them on reload. The filters read the
+// current snapshot through getters, so a reload applies to the next request and never to one
+// already in flight (it keeps the objects it started with).
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/schema.ts';
+import { resolveCredentials, type ResolvedCredentials } from '../config/credentials.ts';
+import { createRouter, HealthTracker, KeyPool, listChains } from '../routing/index.ts';
+import { Authenticator } from '../auth/authenticate.ts';
+import { CombinedKeyLookup, ConfigKeyLookup, DynamicKeyStore } from '../auth/key-store.ts';
+import { keyHashSecretFromEnv } from '../auth/virtual-key.ts';
+import { Governance } from '../governance/governance.ts';
+import { StoreDirectory } from '../governance/directory.ts';
+import { MemoryStateStore } from '../governance/memory-store.ts';
+import { RedisStateStore, connectRedis } from '../governance/redis-store.ts';
+import { createGovernanceMetrics } from '../governance/metrics.ts';
+import { isAllowed, resolvePolicy } from '../governance/policy.ts';
+import type { StateStore } from '../governance/store.ts';
+import { Pricing, PriceUnknownError } from '../accounting/pricing.ts';
+import type { Principal as AuthPrincipal } from '../auth/key-record.ts';
+import type { ResolvedPolicy } from '../governance/policy.ts';
+import { ContextRegistry } from '../pipeline/request-context.ts';
+import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, KeyPoolPort, PricingPort, Principal, RoutingPort } from '../pipeline/ports.ts';
+import { RouterFilter } from '../pipeline/router-filter.ts';
+import { UpstreamFilter } from '../pipeline/upstream-filter.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import type { FilterRole } from '../server/grpc-server.ts';
+import type { StreamHandler } from '../server/processing-stream.ts';
+import { gatewayErrors } from '../errors/gateway-errors.ts';
+
+export interface RuntimeDeps {
+  workerIndex: number;
+  log: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  guardrailsFor(config: GatewayConfig): GuardrailsPort;
+  audit: AuditPort;
+}
+
+interface Snapshot {
+  config: GatewayConfig;
+  routing: RoutingPort;
+  keyPools: KeyPoolPort;
+  credentials: ResolvedCredentials;
+  guardrails: GuardrailsPort;
+  chainIds: Set<string>;
+}
+
+interface AuthedPrincipal extends Principal {
+  native: AuthPrincipal;
+  policy: ResolvedPolicy;
+}
+
+function splitTarget(t: string): { provider: string; model: string } {
+  const i = t.indexOf('/');
+  return { provider: t.slice(0, i), model: t.slice(i + 1) };
+}
+
+export class Runtime {
+  readonly registry = new ContextRegistry();
+  readonly health = new HealthTracker();
+  private snapshot: Snapshot;
+  private readonly store: StateStore;
+  private readonly governance: Governance;
+  private readonly directory: StoreDirectory;
+  private readonly authenticator: Authenticator;
+  private readonly pricing: Pricing;
+  private readonly deps: RuntimeDeps;
+
+  constructor(config: GatewayConfig, deps: RuntimeDeps) {
+    this.deps = deps;
+    const clock = deps.clock;
+    const state = config.state;
+    this.store =
+      state.type === 'redis'
+        ? new RedisStateStore({ client: connectRedis(state.url, state.commandTimeoutMs), keyPrefix: state.keyPrefix, commandTimeoutMs: state.commandTimeoutMs, reservationTtlMs: state.reservationTtlMs, idempotencyTtlMs: state.idempotencyTtlMs })
+        : new MemoryStateStore({ ...(state.dir ? { dir: state.dir } : {}), reservationTtlMs: state.reservationTtlMs, idempotencyTtlMs: state.idempotencyTtlMs, clock });
+    const govMetrics = createGovernanceMetrics(deps.metrics.registry);
+    this.directory = new StoreDirectory({ config: () => this.snapshot.config, store: this.store, clock });
+    this.governance = new Governance({
+      store: this.store,
+      directory: this.directory,
+      logger: deps.log,
+      metrics: govMetrics,
+      timeZone: () => this.snapshot.config.budgetTimeZone,
+      replicas: state.type === 'redis' ? state.replicas : 1,
+      reservationTtlMs: state.reservationTtlMs,
+      clock,
+    });
+    this.authenticator = new Authenticator({
+      keys: new CombinedKeyLookup(new ConfigKeyLookup(() => this.snapshot.config.virtualKeys), new DynamicKeyStore({ store: this.store, clock })),
+      secret: keyHashSecretFromEnv(deps.env),
+    });
+    this.pricing = new Pricing({ config: config.pricing, logger: deps.log, metrics: govMetrics });
+    this.snapshot = this.build(config);
+  }
+
+  get config(): GatewayConfig {
+    return this.snapshot.config;
+  }
+
+  /** Applies a validated config; in-flight requests keep the snapshot they started with. */
+  reload(config: GatewayConfig): void {
+    this.snapshot = this.build(config);
+    this.deps.log.info({ chains: this.snapshot.chainIds.size }, 'configuration applied');
+  }
+
+  private build(config: GatewayConfig): Snapshot {
+    const chains = listChains({ routing: config.routing, models: config.models }, config.virtualKeys.filter((k) => k.fallbackChain?.length).map((k) => ({ keyId: k.id, fallbacks: (k.fallbackChain ?? []).map(splitTarget) })));
+    const chainIds = new Set(chains.map((c) => c.id));
+    const router = createRouter({ routing: config.routing, models: config.models }, { clock: this.deps.clock, random: Math.random, health: this.health, isProvisioned: (id) => chainIds.has(id) });
+    const pools: Record<string, { id: string; weight: number }[]> = {};
+    for (const [name, p] of Object.entries(config.providers)) if (p.keys.length) pools[name] = p.keys.map((k) => ({ id: k.id, weight: k.weight }));
+    const credentials = resolveCredentials(config.providers, this.deps.env);
+    if (credentials.missing.length) this.deps.log.warn({ missing: credentials.missing }, 'provider keys not configured; requests routed to them will fail over');
+    return {
+      config,
+      routing: { decide: (input) => router.decide(input), explain: (input) => router.explain(input) },
+      keyPools: new KeyPool(pools, { random: Math.random }),
+      credentials,
+      guardrails: this.deps.guardrailsFor(config),
+      chainIds,
+    };
+  }
+
+  private readonly auth: AuthPort = {
+    authenticate: async (rawKey, now) => {
+      const r = await this.authenticator.authenticate(rawKey, now);
+      if (!r.ok) return { ok: false, error: r.error };
+      const resolution = await resolvePolicy(r.principal.key, this.directory);
+      if (!resolution.ok) return { ok: false, error: gatewayErrors.unavailable(`This key's access policy is misconfigured: ${resolution.problem}.`) };
+      const policy = resolution.policy;
+      const principal: AuthedPrincipal = {
+        keyId: r.principal.keyId,
+        keyName: r.principal.keyName,
+        team: r.principal.teamId,
+        customer: r.principal.customerId,
+        guardrailPolicy: policy.guardrailPolicy,
+        fallbackOverride: policy.fallbackChain?.map(splitTarget),
+        native: r.principal,
+        policy,
+      };
+      return { ok: true, principal };
+    },
+    isModelAllowed: (principal, provider, model, requestedModel) => {
+      const policy = (principal as AuthedPrincipal).policy;
+      const type = this.snapshot.config.providers[provider]?.type;
+      const names = [provider, ...(type ? [type] : [])];
+      // A key allowed to request an alias may use the models the alias routes to.
+      return isAllowed(policy, names, requestedModel).ok || isAllowed(policy, names, model).ok;
+    },
+    listModels: (principal) => {
+      const policy = (principal as AuthedPrincipal).policy;
+      const cfg = this.snapshot.config;
+      return Object.keys(cfg.models ?? {}).filter((alias) => (cfg.models?.[alias]?.targets ?? []).some((t) => isAllowed(policy, [t.provider, cfg.providers[t.provider]?.type ?? ''], alias).ok || isAllowed(policy, [t.provider], t.model).ok));
+    },
+  };
+
+  private readonly governancePort: GovernancePort = {
+    admit: async (req) => {
+      const provider = this.snapshot.config.providers[req.provider];
+      const r = await this.governance.admit({ ...req, principal: req.principal.native as AuthPrincipal, provider: { name: req.provider, type: provider?.type ?? req.provider } });
+      return r.ok ? { ok: true, headers: r.headers } : r;
+    },
+    settle: (requestId, actual) => this.governance.settle(requestId, actual),
+    release: (requestId) => this.governance.release(requestId),
+  };
+
+  private readonly pricingPort: PricingPort = {
+    estimate: (type, name, model, promptTokens, maxOut) => {
+      try {
+        return { ok: true, micros: this.pricing.estimate({ type, name }, model, promptTokens, maxOut).micros };
+      } catch (err) {
+        if (err instanceof PriceUnknownError) return { ok: false, error: gatewayErrors.unavailable(`No price is known for ${name}/${model}, and the pricing policy rejects unpriced models.`) };
+        throw err;
+      }
+    },
+    cost: (type, name, model, usage) => {
+      try {
+        return this.pricing.cost({ type, name }, model, usage).micros;
+      } catch (err) {
+        if (err instanceof PriceUnknownError) return 0;
+        throw err;
+      }
+    },
+  };
+
+  createStreamHandler(role: FilterRole): StreamHandler {
+    const snap = () => this.snapshot;
+    if (role === 'upstream') {
+      return new UpstreamFilter({
+        registry: this.registry,
+        providers: () => snap().config.providers,
+        keyPools: () => snap().keyPools,
+        credentials: { apiKey: (p, k) => snap().credentials.apiKey(p, k), aws: (p, k) => snap().credentials.aws(p, k) },
+        clock: this.deps.clock,
+        log: this.deps.log,
+        onContextMiss: () => this.deps.metrics.rejections.inc({ code: 'context_miss' }),
+      });
+    }
+    return new RouterFilter({
+      workerIndex: this.deps.workerIndex,
+      registry: this.registry,
+      providers: () => snap().config.providers,
+      auth: this.auth,
+      routing: () => snap().routing,
+      governance: this.governancePort,
+      pricing: this.pricingPort,
+      guardrails: () => snap().guardrails,
+      audit: this.deps.audit,
+      clock: this.deps.clock,
+      log: this.deps.log,
+      metrics: this.deps.metrics,
+      defaultMaxOutputTokens: 4096,
+      auditBodies: 'redacted',
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.store.close?.();
+  }
+}

@@ -1,0 +1,141 @@
+// `switchboard start`: validates gateway.yaml, forks the ext_proc workers, generates the Envoy
+// bootstrap and runs Envoy, reports the URL, reloads on config edits, and stops everything
+// cleanly on Ctrl-C / SIGTERM. If any child dies, it says which and exits non-zero.
+import { fork, type ChildProcess } from 'node:child_process';
+import { watch } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfigFile, ConfigError } from '../config/load.ts';
+import type { GatewayConfig } from '../config/schema.ts';
+import { buildBootstrap } from '../../envoy/bootstrap.ts';
+import { bootstrapPlan } from '../../envoy/plan.ts';
+import { startEnvoy, waitEnvoyReady, type EnvoyProcess } from '../../envoy/launcher.ts';
+import { ensureKeyHashSecret } from './secrets.ts';
+import { KEY_HASH_SECRET_ENV } from '../auth/virtual-key.ts';
+
+const workerEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker-main.ts');
+
+export interface GatewayHandle {
+  url: string;
+  config: GatewayConfig;
+  envoy: EnvoyProcess;
+  workers: ChildProcess[];
+  reload(): Promise<boolean>;
+  stop(): Promise<void>;
+  /** Resolves with a reason when a child process dies unexpectedly. */
+  died: Promise<string>;
+}
+
+export interface StartOptions {
+  configFile: string;
+  env?: NodeJS.ProcessEnv;
+  /** Silence children (tests). */
+  quiet?: boolean;
+  envoyLogLevel?: string;
+}
+
+function forkWorker(configFile: string, index: number, env: NodeJS.ProcessEnv, quiet: boolean): Promise<ChildProcess> {
+  const child = fork(workerEntry, ['--config', configFile, '--worker', String(index)], { env, stdio: quiet ? ['ignore', 'ignore', 'inherit', 'ipc'] : 'inherit' });
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`ext_proc worker ${index} exited during start-up (code ${code})`));
+    child.once('exit', onExit);
+    child.on('message', (m: { type?: string }) => {
+      if (m?.type === 'ready') {
+        child.off('exit', onExit);
+        resolve(child);
+      }
+    });
+  });
+}
+
+export async function startGateway(opts: StartOptions): Promise<GatewayHandle> {
+  const config = loadConfigFile(opts.configFile);
+  const stateDir = path.resolve(config.server.stateDir);
+  const { secret } = ensureKeyHashSecret(stateDir, opts.env ?? process.env);
+  const env = { ...(opts.env ?? process.env), [KEY_HASH_SECRET_ENV]: secret };
+  const quiet = opts.quiet ?? false;
+  const workers = await Promise.all(Array.from({ length: config.server.workers }, (_, i) => forkWorker(opts.configFile, i, env, quiet)));
+  const plan = bootstrapPlan(config, { workers: config.server.workers, accessLog: false });
+  let envoy: EnvoyProcess;
+  try {
+    envoy = startEnvoy({ bootstrap: buildBootstrap(plan), stateDir, adminPort: config.server.envoyAdmin.port, adminHost: config.server.envoyAdmin.host, logLevel: opts.envoyLogLevel ?? (quiet ? 'error' : 'warn'), concurrency: 2, stdio: quiet ? 'ignore' : 'inherit' });
+    await waitEnvoyReady(envoy);
+  } catch (err) {
+    for (const w of workers) w.kill('SIGKILL');
+    throw err;
+  }
+
+  let stopping = false;
+  const died = new Promise<string>((resolve) => {
+    workers.forEach((w, i) => w.once('exit', (code, signal) => !stopping && resolve(`ext_proc worker ${i} died (${signal ?? `exit code ${code}`})`)));
+    envoy.child.once('exit', (code, signal) => !stopping && resolve(`envoy died (${signal ?? `exit code ${code}`})`));
+  });
+
+  const handle: GatewayHandle = {
+    url: `http://${config.server.listener.host}:${config.server.listener.port}`,
+    config,
+    envoy,
+    workers,
+    async reload() {
+      try {
+        handle.config = loadConfigFile(opts.configFile);
+      } catch (err) {
+        console.error(`switchboard: config change rejected, keeping the running configuration:\n${(err as Error).message}`);
+        return false;
+      }
+      const acks = workers.map((w) => new Promise<void>((resolve) => {
+        const on = (m: { type?: string }) => {
+          if (m?.type === 'reloaded') {
+            w.off('message', on);
+            resolve();
+          }
+        };
+        w.on('message', on);
+      }));
+      for (const w of workers) w.send({ type: 'reload' });
+      await Promise.race([Promise.all(acks), new Promise((r) => setTimeout(r, 5000))]);
+      return true;
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      await envoy.stop();
+      await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+        if (w.exitCode !== null || w.signalCode !== null) return resolve();
+        w.once('exit', () => resolve());
+        w.kill('SIGTERM');
+        setTimeout(() => w.kill('SIGKILL'), config.server.drainTimeoutMs).unref();
+      })));
+    },
+    died,
+  };
+  return handle;
+}
+
+/** Runs until a signal or a child's death; the CLI's `start`. */
+export async function runGateway(opts: StartOptions & { watchConfig?: boolean }): Promise<number> {
+  let gw: GatewayHandle;
+  try {
+    gw = await startGateway(opts);
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : `switchboard: failed to start: ${(err as Error).message}`);
+    return 1;
+  }
+  console.log(`switchboard: serving on ${gw.url} (OpenAI: ${gw.url}/v1, Anthropic: ${gw.url}/v1/messages, Gemini: ${gw.url}/v1beta)`);
+  if (opts.watchConfig !== false) {
+    let timer: NodeJS.Timeout | undefined;
+    watch(opts.configFile, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void gw.reload().then((ok) => ok && console.log('switchboard: configuration reloaded')), 200);
+    });
+  }
+  const signal = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const why = await Promise.race([signal.then((s) => ({ kind: 'signal' as const, s })), gw.died.then((s) => ({ kind: 'died' as const, s }))]);
+  if (why.kind === 'died') console.error(`switchboard: ${why.s}; stopping`);
+  else console.log(`switchboard: ${why.s} received, draining`);
+  await gw.stop();
+  return why.kind === 'died' ? 1 : 0;
+}

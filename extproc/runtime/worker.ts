@@ -1,0 +1,62 @@
+// One ext_proc worker process: loads gateway.yaml, serves the router-level and upstream filters
+// on its own Unix socket, reloads on the supervisor's word, drains on SIGTERM.
+import { pino } from 'pino';
+import { loadConfigFile } from '../config/load.ts';
+import { createGrpcServer } from '../server/grpc-server.ts';
+import { createMetrics } from '../telemetry/metrics.ts';
+import { workerSocket } from '../../envoy/plan.ts';
+import { Runtime } from './runtime.ts';
+import { createAuditSink } from '../audit/index.ts';
+import { createGuardrails } from '../guardrails/index.ts';
+
+export interface WorkerOptions {
+  configFile: string;
+  workerIndex: number;
+  /** Extra listen address (host:port) beside the worker's socket, e.g. for ghz benchmarks. */
+  tcp?: string;
+}
+
+export async function runWorker(opts: WorkerOptions): Promise<void> {
+  const log = pino({ name: 'switchboard', base: { worker: opts.workerIndex } });
+  const config = loadConfigFile(opts.configFile);
+  const metrics = createMetrics();
+  const clock = { now: () => Date.now() };
+  const audit = await createAuditSink(config.audit, { instance: `w${opts.workerIndex}`, log, clock });
+  const runtime = new Runtime(config, {
+    workerIndex: opts.workerIndex,
+    log,
+    metrics,
+    clock,
+    env: process.env,
+    guardrailsFor: (cfg) => createGuardrails(cfg.guardrails, { log, metrics: metrics.registry }),
+    audit,
+  });
+  const server = createGrpcServer({
+    createStreamHandler: (role) => runtime.createStreamHandler(role),
+    onError: (err) => log.error({ err }, 'ext_proc stream failed'),
+  });
+  const addresses = [workerSocket(config.server.stateDir, opts.workerIndex), ...(opts.tcp ? [opts.tcp] : [])];
+  const bound = await server.listen(addresses);
+  log.info({ addresses: bound }, 'ext_proc worker listening');
+  process.send?.({ type: 'ready', worker: opts.workerIndex });
+
+  process.on('message', (msg: { type?: string }) => {
+    if (msg?.type !== 'reload') return;
+    try {
+      runtime.reload(loadConfigFile(opts.configFile));
+      process.send?.({ type: 'reloaded', worker: opts.workerIndex });
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'reload rejected; keeping the running configuration');
+    }
+  });
+
+  const stop = async () => {
+    log.info('draining');
+    await server.drain(config.server.drainTimeoutMs);
+    await audit.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
