@@ -51,20 +51,45 @@ export class ScanContext {
   }
 }
 
-export function findMatches(ctx: ScanContext, rules: CompiledRule[]): RawMatch[] {
-  const out: RawMatch[] = [];
-  for (const compiled of rules) {
+/** A rule set compiled once: the rules plus the keyword indexes that route text to them. */
+export interface CompiledRuleSet {
+  rules: CompiledRule[];
+  caseSensitive: KeywordIndex;
+  caseInsensitive: KeywordIndex;
+}
+
+export function compileRuleSet(rules: CompiledRule[]): CompiledRuleSet {
+  const caseSensitive = new KeywordIndex();
+  const caseInsensitive = new KeywordIndex();
+  rules.forEach((compiled, index) => {
     const source = compiled.rule.source;
-    if (source.kind === 'keywords') matchKeywordRule(ctx, compiled, source.keywords, source.caseSensitive ?? false, out);
+    if (source.kind !== 'keywords') return;
+    for (const kw of source.keywords) {
+      if (source.caseSensitive) caseSensitive.add(kw, index);
+      else caseInsensitive.add(asciiLower(kw), index);
+    }
+  });
+  return { rules, caseSensitive, caseInsensitive };
+}
+
+export function findMatches(ctx: ScanContext, set: CompiledRuleSet): RawMatch[] {
+  const out: RawMatch[] = [];
+  const hits = new Map<number, number[]>();
+  if (!set.caseSensitive.empty) set.caseSensitive.find(ctx.text, hits);
+  if (!set.caseInsensitive.empty) set.caseInsensitive.find(ctx.lower(), hits);
+  set.rules.forEach((compiled, index) => {
+    const source = compiled.rule.source;
+    if (source.kind === 'keywords') matchKeywordRule(ctx, compiled, hits.get(index) ?? [], out);
     else if (source.kind === 'digit-groups') matchDigitGroupRule(ctx, compiled, out);
     else if (source.kind === 'anywhere') matchInWindow(ctx.text, 0, ctx.text.length, compiled, out);
     else matchScannerRule(ctx, compiled, out);
-  }
+  });
   return out;
 }
 
 function pushIfValid(compiled: CompiledRule, value: string, start: number, end: number, out: RawMatch[]): void {
   const { rule } = compiled;
+  if (rule.valueLength && (value.length < rule.valueLength[0] || value.length > rule.valueLength[1])) return;
   if (rule.validator) {
     const subject = rule.matchDigitsOnly ? digitsOf(value) : value;
     if (!runValidator(rule.validator, subject, rule.minEntropy)) return;
@@ -74,18 +99,49 @@ function pushIfValid(compiled: CompiledRule, value: string, start: number, end: 
 
 // ---- keyword rules ------------------------------------------------------------------------
 
-function keywordWindows(haystack: string, keywords: string[], reach: number): [number, number][] {
-  const hits: number[] = [];
-  for (const kw of keywords) {
-    for (let at = haystack.indexOf(kw); at !== -1; at = haystack.indexOf(kw, at + 1)) hits.push(at);
+/**
+ * Finds every keyword of every keyword rule in one pass per haystack (case-sensitive text and
+ * ASCII-lower-cased text), instead of one indexOf sweep per keyword.
+ */
+export class KeywordIndex {
+  private readonly byFirstChar = new Map<number, { keyword: string; rules: number[] }[]>();
+  private readonly firstChars = new Uint8Array(65536);
+  add(keyword: string, ruleIndex: number): void {
+    const first = keyword.charCodeAt(0);
+    this.firstChars[first] = 1;
+    let list = this.byFirstChar.get(first);
+    if (!list) this.byFirstChar.set(first, (list = []));
+    const entry = list.find((e) => e.keyword === keyword);
+    if (entry) entry.rules.push(ruleIndex);
+    else list.push({ keyword, rules: [ruleIndex] });
   }
-  if (hits.length === 0) return [];
-  hits.sort((a, b) => a - b);
+  get empty(): boolean {
+    return this.byFirstChar.size === 0;
+  }
+  /** hits[ruleIndex] = ascending offsets where one of that rule's keywords starts. */
+  find(haystack: string, hits: Map<number, number[]>): void {
+    const { firstChars, byFirstChar } = this;
+    for (let i = 0; i < haystack.length; i++) {
+      const c = haystack.charCodeAt(i);
+      if (firstChars[c] === 0) continue;
+      for (const { keyword, rules } of byFirstChar.get(c)!) {
+        if (!haystack.startsWith(keyword, i)) continue;
+        for (const r of rules) {
+          let list = hits.get(r);
+          if (!list) hits.set(r, (list = []));
+          if (list[list.length - 1] !== i) list.push(i);
+        }
+      }
+    }
+  }
+}
+
+function keywordWindows(hits: number[], reach: number, length: number): [number, number][] {
   // One char beyond the reach on each side so ^/$ in a pattern cannot fire at a window edge.
   const windows: [number, number][] = [];
   for (const hit of hits) {
     const start = Math.max(0, hit - reach - 1);
-    const end = Math.min(haystack.length, hit + reach + 1);
+    const end = Math.min(length, hit + reach + 1);
     const last = windows[windows.length - 1];
     if (last && start <= last[1]) last[1] = Math.max(last[1], end);
     else windows.push([start, end]);
@@ -93,10 +149,12 @@ function keywordWindows(haystack: string, keywords: string[], reach: number): [n
   return windows;
 }
 
-function matchKeywordRule(ctx: ScanContext, compiled: CompiledRule, keywords: string[], caseSensitive: boolean, out: RawMatch[]): void {
-  const haystack = caseSensitive ? ctx.text : ctx.lower();
-  const reach = compiled.rule.maxMatchLength + Math.max(...keywords.map((k) => k.length));
-  for (const [ws, we] of keywordWindows(haystack, keywords, reach)) matchInWindow(ctx.text, ws, we, compiled, out);
+function matchKeywordRule(ctx: ScanContext, compiled: CompiledRule, hits: number[], out: RawMatch[]): void {
+  const source = compiled.rule.source;
+  if (source.kind !== 'keywords' || hits.length === 0) return;
+  if (hits.length > 1) hits.sort((a, b) => a - b);
+  const reach = compiled.rule.maxMatchLength + Math.max(...source.keywords.map((k) => k.length));
+  for (const [ws, we] of keywordWindows(hits, reach, ctx.text.length)) matchInWindow(ctx.text, ws, we, compiled, out);
 }
 
 function matchInWindow(text: string, ws: number, we: number, compiled: CompiledRule, out: RawMatch[]): void {
@@ -108,7 +166,9 @@ function matchInWindow(text: string, ws: number, we: number, compiled: CompiledR
     while (from <= slice.length && m.find(from)) {
       const s = m.start(group);
       const e = m.end(group);
-      if (s >= 0 && e > s) pushIfValid(compiled, slice.slice(s, e), ws + s, ws + e, out);
+      // A value running into a cut window edge cannot be confirmed (only unbounded patterns).
+      const cutAtEdge = e === slice.length && ws + e < text.length;
+      if (s >= 0 && e > s && !cutAtEdge) pushIfValid(compiled, slice.slice(s, e), ws + s, ws + e, out);
       // Restart right after the value (not the match): token patterns consume one boundary
       // character, which may be the left boundary of the next token.
       from = e > s ? e : Math.max(m.end(), from + 1);

@@ -179,6 +179,11 @@ function readableText(bytes: Uint8Array): string | undefined {
 
 const MIN_ENCODED_RUN = 16;
 
+function isAllHex(body: string): boolean {
+  for (let k = 0; k < body.length; k++) if (hexValue(body.charCodeAt(k)) < 0) return false;
+  return true;
+}
+
 /** Base64 / base64url and hex runs that decode to readable text. */
 export function encodedRuns(text: string): EncodedRun[] {
   const runs: EncodedRun[] = [];
@@ -189,17 +194,13 @@ export function encodedRuns(text: string): EncodedRun[] {
       continue;
     }
     const start = i;
-    let allHex = true;
-    while (i < text.length && isBase64Char(text.charCodeAt(i))) {
-      if (hexValue(text.charCodeAt(i)) < 0) allHex = false;
-      i++;
-    }
+    while (i < text.length && isBase64Char(text.charCodeAt(i))) i++;
     let end = i;
     while (end < text.length && end - i < 2 && text[end] === '=') end++;
     i = end;
     if (end - start < MIN_ENCODED_RUN) continue;
     const body = text.slice(start, end);
-    if (allHex && body.length % 2 === 0) {
+    if (isAllHex(body) && body.length % 2 === 0) {
       const decoded = readableText(Buffer.from(body, 'hex'));
       if (decoded !== undefined) {
         runs.push({ start, end, decoded, encoding: 'hex' });

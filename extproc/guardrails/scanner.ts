@@ -1,7 +1,7 @@
 // Scans one text with a set of compiled rules, across the evasion views (normalised, base64, hex,
 // nested up to two decoding levels), and returns matches in the original text's offsets.
-import { compileRule, findMatches, maxMatchLength, ScanContext } from './matcher.ts';
-import type { CompiledRule } from './matcher.ts';
+import { compileRule, compileRuleSet, findMatches, maxMatchLength, ScanContext } from './matcher.ts';
+import type { CompiledRule, CompiledRuleSet } from './matcher.ts';
 import { encodedRuns, normaliseWithMap } from './normalize.ts';
 import type { DetectionRule } from './rules/rule-types.ts';
 import type { Evasion, RawMatch } from './types.ts';
@@ -19,6 +19,7 @@ type ToOriginal = (start: number, end: number) => [number, number];
 
 export function createTextScanner(rules: DetectionRule[]): TextScanner {
   const compiled = rules.map(compileRule);
+  const set = compileRuleSet(compiled);
   const specificity = new Map(rules.map((r) => [r.id, r.specificity]));
   return {
     rules: compiled,
@@ -26,13 +27,13 @@ export function createTextScanner(rules: DetectionRule[]): TextScanner {
     scan(text: string): RawMatch[] {
       if (compiled.length === 0 || text.length === 0) return [];
       const out: RawMatch[] = [];
-      collect(text, compiled, 0, (s, e) => [s, e], undefined, out);
+      collect(text, set, 0, (s, e) => [s, e], undefined, out);
       return resolveOverlaps(out, specificity);
     },
   };
 }
 
-function collect(text: string, rules: CompiledRule[], depth: number, toOriginal: ToOriginal, evasion: Evasion | undefined, out: RawMatch[]): void {
+function collect(text: string, rules: CompiledRuleSet, depth: number, toOriginal: ToOriginal, evasion: Evasion | undefined, out: RawMatch[]): void {
   for (const m of findMatches(new ScanContext(text), rules)) {
     const [start, end] = toOriginal(m.start, m.end);
     out.push({ ...m, start, end, ...(evasion ? { evasion } : {}) });

@@ -50,6 +50,8 @@ export interface DetectionRule {
   /** Upper bound on a match's length in characters; also the stream scanner's hold-back. */
   maxMatchLength: number;
   validator?: ValidatorName;
+  /** Bounds on the value's length, for patterns kept unbounded for speed. */
+  valueLength?: [number, number];
   minEntropy?: number;
   /** Digit-group rules: run pattern and validator over the digits alone. */
   matchDigitsOnly?: boolean;

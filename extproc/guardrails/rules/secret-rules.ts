@@ -395,9 +395,12 @@ export const SECRET_RULES: DetectionRule[] = [
       keywords: ['password', 'passwd', 'pwd', 'secret', 'api_key', 'apikey', 'api-key', 'access_key', 'auth_token', 'token', 'credential'],
     },
     pattern:
-      '(?i:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|auth[_-]?token|token|credentials?)[A-Za-z0-9_-]{0,20}["\']?\\s{0,3}(?::=|=>|[:=])\\s{0,3}["\']?([^\\s"\'`,;(){}\\[\\]<>]{12,128})',
+      // Unbounded repeats keep the NFA small (counted repeats expand into states and make
+      // re2js slow); the value's 12..128 bound is enforced by the validator's length check.
+      '(?i:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|auth[_-]?token|token|credentials?)[A-Za-z0-9_-]*["\']?\\s*(?::=|=>|[:=])\\s*["\']?([^\\s"\'`,;(){}\\[\\]<>=:]+)',
     valueGroup: 1,
     maxMatchLength: 190,
+    valueLength: [12, 128],
     validator: 'entropy',
     minEntropy: 3.5,
   },
