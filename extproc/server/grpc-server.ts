@@ -1,7 +1,8 @@
 // The gRPC side: Envoy's ExternalProcessor (ext_proc) and AccessLogService, plus gRPC health.
 // A custom protobufjs codec is plugged straight into grpc-js, so each message is decoded once
 // into a plain object and responses are encoded from plain objects.
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { loadEnvoyProtos } from './protos.ts';
@@ -96,7 +97,11 @@ export function createGrpcServer(deps: GrpcServerDeps) {
       const bound: string[] = [];
       for (const address of addresses) {
         // A socket file left by a process that died would make bind fail with EADDRINUSE.
-        if (address.startsWith('unix:')) rmSync(address.slice('unix:'.length), { force: true });
+        if (address.startsWith('unix:')) {
+          const file = address.slice('unix:'.length);
+          mkdirSync(path.dirname(file), { recursive: true });
+          rmSync(file, { force: true });
+        }
         const port = await new Promise<number>((resolve, reject) =>
           server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
         );
