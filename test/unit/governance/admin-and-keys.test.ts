@@ -143,7 +143,7 @@ describe('persistence and secrecy', () => {
       const type = await client.type(name);
       if (type === 'hash') dump.push(JSON.stringify(await client.hgetall(name)));
       else if (type === 'stream') dump.push(JSON.stringify(await client.xrange(name, '-', '+')));
-      else if (type === 'zset') dump.push(JSON.stringify(await client.zrange(name, 0, -1)));
+      else if (type === 'zset') dump.push(JSON.stringify(await client.zrange(name, '0', '-1')));
       else if (type === 'string') dump.push((await client.get(name)) ?? '');
       else throw new Error(`unexpected type ${type}`);
     }
