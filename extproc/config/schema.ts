@@ -5,6 +5,7 @@ import { providersSchema } from './providers-schema.ts';
 import { serverSchema } from './server-schema.ts';
 import { modelsSchema, routingSchema } from '../routing/schema.ts';
 import { GovernanceConfigSchema } from '../governance/schema.ts';
+import { guardrailsConfigSchema } from '../guardrails/schema.ts';
 
 export const gatewayConfigSchema = z
   .strictObject({
@@ -13,8 +14,12 @@ export const gatewayConfigSchema = z
     models: modelsSchema.optional(),
     routing: routingSchema.optional(),
     ...GovernanceConfigSchema.shape,
+    guardrails: guardrailsConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
+    if (cfg.state.type === 'memory' && cfg.server.workers > 1) {
+      ctx.addIssue({ code: 'custom', path: ['server', 'workers'], message: 'in-memory state lives in one process: use workers: 1, or state: { type: redis } to share budgets and limits across workers' });
+    }
     const known = (provider: string) => provider in cfg.providers;
     const check = (provider: string, path: (string | number)[]) => {
       if (!known(provider)) ctx.addIssue({ code: 'custom', path, message: `unknown provider "${provider}" (declared: ${Object.keys(cfg.providers).join(', ') || 'none'})` });

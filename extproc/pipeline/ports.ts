@@ -11,6 +11,8 @@ export interface Principal {
   /** Per-key fallback chain override, as targets "provider/model". */
   fallbackOverride?: { provider: string; model: string }[];
   guardrailPolicy?: string;
+  /** The auth module's own record of the caller, handed back to governance untouched. */
+  native?: unknown;
 }
 
 export interface AuthPort {
@@ -54,8 +56,8 @@ export interface AdmitRequest {
 
 export interface GovernancePort {
   admit(req: AdmitRequest): Promise<{ ok: true; headers: Record<string, string> } | { ok: false; error: GatewayErrorInfo }>;
-  settle(requestId: string, actual: { costMicros: number; tokens: number; now: number }): Promise<void>;
-  release(requestId: string, now: number): Promise<void>;
+  settle(requestId: string, actual: { usage: Usage; costMicros: number }): Promise<void>;
+  release(requestId: string): Promise<void>;
 }
 
 export interface PricingPort {
@@ -82,7 +84,7 @@ export interface GuardrailsPort {
 }
 
 export interface KeyPoolPort {
-  pick(provider: string, now: number): { keyId: string } | { exhausted: true; untilMs: number };
+  pick(provider: string, now: number): { exhausted: false; keyId: string } | { exhausted: true; until: number };
   report(provider: string, keyId: string, outcome: { status: number; retryAfterSeconds?: number; now: number }): void;
 }
 

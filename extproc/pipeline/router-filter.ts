@@ -9,7 +9,7 @@ import { gatewayErrors } from '../errors/gateway-errors.ts';
 import { BodySendMode, headerMap, immediate, setHeaders, type ProcessingRequest, type ProcessingResponse } from '../server/messages.ts';
 import type { StreamHandler } from '../server/processing-stream.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
-import { CHAIN_HEADER, TARGET_RESPONSE_HEADER } from '../../envoy/bootstrap.ts';
+import { CHAIN_HEADER, chainKey, TARGET_RESPONSE_HEADER } from '../../envoy/bootstrap.ts';
 import { CLIENT_CREDENTIAL_HEADERS, clientInternalHeaders, extractVirtualKey, parseTagHeader, stripKeyFromQuery } from './ingress.ts';
 import type { ContextRegistry, RequestContext } from './request-context.ts';
 import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, PricingPort, Principal, RoutingPort } from './ports.ts';
@@ -245,7 +245,7 @@ export class RouterFilter implements StreamHandler {
         response: {
           header_mutation: {
             set_headers: setHeaders({
-              [CHAIN_HEADER]: `${decision.chainId}.w${this.deps.workerIndex}`,
+              [CHAIN_HEADER]: chainKey(decision.chainId, this.deps.workerIndex),
               'x-sb-ctx': contextHeader(this.dialect, stream, this.ctx.clientWantsUsage, this.pathModel),
               ...(newBody ? { 'content-length': String(newBody.length) } : {}),
             }),
@@ -380,7 +380,6 @@ export class RouterFilter implements StreamHandler {
     const ctx = this.ctx;
     if (!ctx) return;
     this.deps.registry.delete(ctx.requestId);
-    const now = this.deps.clock.now();
     let costMicros = 0;
     const target = provider && model ? { provider, model } : undefined;
     const providerCfg = target ? this.deps.providers()[target.provider] : undefined;
@@ -397,9 +396,9 @@ export class RouterFilter implements StreamHandler {
         this.deps.metrics.tokens.inc({ provider: target.provider, model: target.model, kind: 'input' }, usage.inputTokens);
         this.deps.metrics.tokens.inc({ provider: target.provider, model: target.model, kind: 'output' }, usage.outputTokens);
         this.deps.metrics.costMicros.inc({ provider: target.provider, model: target.model }, costMicros);
-        await this.deps.governance.settle(ctx.requestId, { costMicros, tokens: usage.inputTokens + usage.outputTokens, now });
+        await this.deps.governance.settle(ctx.requestId, { usage, costMicros });
       } else {
-        await this.deps.governance.release(ctx.requestId, now);
+        await this.deps.governance.release(ctx.requestId);
       }
       ctx.settled = true;
     } catch (err) {

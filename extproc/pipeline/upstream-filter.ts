@@ -107,11 +107,12 @@ export class UpstreamFilter implements StreamHandler {
     if (slash < 0 || !provider) return errorReply(gatewayErrors.unavailable(`Unknown upstream target "${this.target}".`));
 
     const now = this.deps.clock.now();
-    const pick = this.deps.keyPools().pick(providerName, now);
-    if ('exhausted' in pick) {
+    // Providers without keys (on-prem vLLM, Ollama) take requests unauthenticated.
+    const pick = provider.keys.length === 0 ? { exhausted: false as const, keyId: '' } : this.deps.keyPools().pick(providerName, now);
+    if (pick.exhausted) {
       // Every key of this provider cools down: answer this attempt with 429 so Envoy moves on.
       ctx.attempts.push({ provider: providerName, model, status: 429 });
-      const retryAfter = Math.max(1, Math.ceil((pick.untilMs - now) / 1000));
+      const retryAfter = Math.max(1, Math.ceil((pick.until - now) / 1000));
       return errorReply(gatewayErrors.rateLimited(`provider ${providerName} (all keys cooling down)`, retryAfter));
     }
 
@@ -133,8 +134,14 @@ export class UpstreamFilter implements StreamHandler {
     for (const p of built.droppedParams) if (!ctx.droppedParams.includes(p)) ctx.droppedParams.push(p);
 
     let wire: WireRequest = built.wire;
-    const auth = this.credentialHeaders(provider.type, providerName, pick.keyId);
-    if (provider.type === 'bedrock') {
+    let auth: Record<string, string>;
+    try {
+      auth = pick.keyId ? this.credentialHeaders(provider.type, providerName, pick.keyId) : {};
+    } catch (err) {
+      ctx.attempts.push({ provider: providerName, model, keyId: pick.keyId, status: 503 });
+      return errorReply(gatewayErrors.unavailable((err as Error).message));
+    }
+    if (provider.type === 'bedrock' && pick.keyId) {
       wire = await adapters.signBedrockRequest(
         { ...wire, headers: { ...wire.headers, host: new URL(providerBaseUrl(provider)).host } },
         this.deps.credentials.aws(providerName, pick.keyId),
@@ -152,7 +159,7 @@ export class UpstreamFilter implements StreamHandler {
       ':authority': base.host,
       ':method': wire.method,
       'content-length': String(wire.body.length),
-      'x-sb-upstream-key': pick.keyId,
+      ...(pick.keyId ? { 'x-sb-upstream-key': pick.keyId } : {}),
     };
     delete set.host;
     const setNames = Object.keys(set).map((k) => k.toLowerCase());
