@@ -1,7 +1,7 @@
 // Canonical -> Anthropic Messages body.
 import { fail, invalidBody, unsupportedParam } from '../canonical/errors.ts';
 import { compact, isObject, type JsonObject } from '../canonical/json.ts';
-import { budgetForEffort, rejectIfSet, settleUnmapped, STRUCTURED_OUTPUT_TOOL } from '../canonical/params.ts';
+import { budgetForEffort, dropImageDetails, rejectIfSet, settleUnmapped, STRUCTURED_OUTPUT_TOOL } from '../canonical/params.ts';
 import type { CanonicalRequest, ContentPart, ImagePart, TextPart } from '../canonical/types.ts';
 
 const PROVIDER = 'anthropic';
@@ -61,6 +61,7 @@ export function structuredOutputTool(req: CanonicalRequest): { name: string; des
 export function toAnthropicBody(req: CanonicalRequest, model: string, provider = PROVIDER): { body: JsonObject; dropped: string[] } {
   const dropped: string[] = [];
   settleUnmapped(req, provider, dropped);
+  dropImageDetails(req, dropped);
   rejectIfSet(req.presencePenalty, 0, 'presence_penalty', provider);
   rejectIfSet(req.frequencyPenalty, 0, 'frequency_penalty', provider);
   rejectIfSet(req.n, 1, 'n', provider);

@@ -43,3 +43,10 @@ export function effortForBudget(budget: number): 'low' | 'medium' | 'high' {
   if (budget <= 12288) return 'medium';
   return 'high';
 }
+
+/** Image `detail` is an OpenAI-only hint: listed as dropped for every other provider. */
+export function dropImageDetails(request: CanonicalRequest, dropped: string[]): void {
+  for (const m of request.messages) {
+    for (const p of m.content) if (p.type === 'image' && p.detail !== undefined) dropped.push(`${p.param}.detail`);
+  }
+}

@@ -2,7 +2,7 @@
 import { imageSourceToUrl } from '../canonical/data-url.ts';
 import { fail, unsupportedParam } from '../canonical/errors.ts';
 import { compact, type JsonObject } from '../canonical/json.ts';
-import { effortForBudget, rejectIfSet, settleUnmapped } from '../canonical/params.ts';
+import { dropImageDetails, effortForBudget, rejectIfSet, settleUnmapped } from '../canonical/params.ts';
 import type { CanonicalMessage, CanonicalRequest, ImagePart, TextPart, ToolChoice } from '../canonical/types.ts';
 
 export interface OpenAIQuirks {
@@ -87,9 +87,7 @@ export function toOpenAIChatBody(req: CanonicalRequest, model: string, q: OpenAI
   settleUnmapped(req, q.provider, dropped);
   if (!q.supportsTopK) rejectIfSet(req.topK, undefined, 'top_k', q.provider);
   if (!q.supportsN) rejectIfSet(req.n, 1, 'n', q.provider);
-  for (const m of req.messages) {
-    for (const p of m.content) if (p.type === 'image' && p.detail !== undefined && q.provider !== 'openai' && q.provider !== 'azure-openai') dropped.push(`${p.param}.detail`);
-  }
+  if (q.provider !== 'openai' && q.provider !== 'azure-openai') dropImageDetails(req, dropped);
   const body: JsonObject = { model, messages: toOpenAIMessages(req.system, req.messages, q.provider) };
   if (req.tools && req.tools.length > 0) {
     body.tools = req.tools.map((t) => ({

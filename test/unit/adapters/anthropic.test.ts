@@ -72,7 +72,7 @@ describe('anthropic request translation', () => {
       { role: 'assistant', content: [{ type: 'text', text: 'Paris is 18C and sunny.' }] },
       { role: 'user', content: [{ type: 'text', text: 'Now Oslo please.' }] },
     ]);
-    expect(r.droppedParams.sort()).toEqual(['seed']);
+    expect(r.droppedParams.sort()).toEqual(['messages[1].content[1].image_url.detail', 'seed']);
   });
 
   test.each([
