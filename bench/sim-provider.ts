@@ -1,0 +1,122 @@
+// A simulated OpenAI provider for benchmarks: chat completions only, fixed latency for JSON
+// answers, paced SSE for streams. Unlike test/simulators/openai.ts it records nothing and never
+// JSON-parses the request (two regex probes instead), so its own CPU per request stays small and
+// it can run for minutes without growing. Loopback only.
+//
+// Run as a process: node bench/sim-provider.ts [--port 0] [--latency-ms 20] [--chunks 20] [--chunk-interval-ms 5]
+// It prints one JSON line {"port":N} on stdout and, when forked, sends {type:'ready',port} over IPC.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+export interface SimOptions {
+  port?: number;
+  /** Delay before a JSON answer is written (and before the first SSE chunk). */
+  latencyMs?: number;
+  /** SSE content chunks per streamed answer (plus role, finish, usage and [DONE] events). */
+  chunks?: number;
+  chunkIntervalMs?: number;
+}
+
+const STREAM_RE = /"stream"\s*:\s*true/;
+const USAGE_RE = /"include_usage"\s*:\s*true/;
+const MODEL_RE = /"model"\s*:\s*"([^"]{1,100})"/;
+
+const ANSWER = 'The quick brown fox jumps over the lazy dog. '.repeat(4).trim();
+
+function completionJson(model: string, promptBytes: number): string {
+  const prompt = Math.max(1, Math.round(promptBytes / 4));
+  return JSON.stringify({
+    id: 'chatcmpl-bench0000000000000000000001',
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    system_fingerprint: 'fp_bench',
+    choices: [{ index: 0, message: { role: 'assistant', content: ANSWER, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    usage: { prompt_tokens: prompt, completion_tokens: 40, total_tokens: prompt + 40 },
+  });
+}
+
+function sseEvents(model: string, chunks: number, includeUsage: boolean, promptBytes: number): string[] {
+  const base = `"id":"chatcmpl-bench0000000000000000000002","object":"chat.completion.chunk","created":${Math.floor(Date.now() / 1000)},"model":${JSON.stringify(model)},"system_fingerprint":"fp_bench"`;
+  const ev = (choices: string, extra = '') => `data: {${base},"choices":${choices}${extra}}\n\n`;
+  const out = [ev('[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]')];
+  for (let i = 0; i < chunks; i++) out.push(ev(`[{"index":0,"delta":{"content":"token${i} "},"logprobs":null,"finish_reason":null}]`));
+  out.push(ev('[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]'));
+  if (includeUsage) {
+    const prompt = Math.max(1, Math.round(promptBytes / 4));
+    out.push(ev('[]', `,"usage":{"prompt_tokens":${prompt},"completion_tokens":${chunks},"total_tokens":${prompt + chunks}}`));
+  }
+  out.push('data: [DONE]\n\n');
+  return out;
+}
+
+export interface SimServer {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startSimProvider(opts: SimOptions = {}): Promise<SimServer> {
+  const latencyMs = opts.latencyMs ?? 20;
+  const chunks = opts.chunks ?? 20;
+  const interval = opts.chunkIntervalMs ?? 5;
+  const server = http.createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || !req.url?.split('?')[0]?.endsWith('/chat/completions')) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"error":{"message":"unknown path","type":"invalid_request_error","param":null,"code":"unknown_url"}}');
+        return;
+      }
+      const body = parts.length === 1 ? (parts[0] as Buffer).toString('latin1') : Buffer.concat(parts).toString('latin1');
+      const model = MODEL_RE.exec(body)?.[1] ?? 'gpt-4o-mini';
+      if (!STREAM_RE.test(body)) {
+        const payload = completionJson(model, body.length);
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+          res.end(payload);
+        }, latencyMs);
+        return;
+      }
+      const events = sseEvents(model, chunks, USAGE_RE.test(body), body.length);
+      let i = 0;
+      const next = () => {
+        if (res.destroyed) return;
+        if (i === 0) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.write(events[i++]);
+        if (i >= events.length) res.end();
+        else setTimeout(next, interval);
+      };
+      setTimeout(next, latencyMs);
+    });
+  });
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 130_000;
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, 'latency-ms': { type: 'string', default: '20' }, chunks: { type: 'string', default: '20' }, 'chunk-interval-ms': { type: 'string', default: '5' } } });
+  const sim = await startSimProvider({ port: Number(values.port), latencyMs: Number(values['latency-ms']), chunks: Number(values.chunks), chunkIntervalMs: Number(values['chunk-interval-ms']) });
+  console.log(JSON.stringify({ port: sim.port }));
+  process.send?.({ type: 'ready', port: sim.port });
+  const stop = () => void sim.stop().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  // Forked: die with the parent.
+  process.on('disconnect', stop);
+}
