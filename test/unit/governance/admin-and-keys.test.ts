@@ -6,6 +6,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { authenticateAdmin } from '../../../extproc/auth/admin-credentials.ts';
 import { Authenticator } from '../../../extproc/auth/authenticate.ts';
 import { CombinedKeyLookup, ConfigKeyLookup, DynamicKeyStore } from '../../../extproc/auth/key-store.ts';
 import { generateVirtualKey, hashVirtualKey, keyHashSecretFromEnv } from '../../../extproc/auth/virtual-key.ts';
@@ -73,6 +74,13 @@ describe('virtual keys', () => {
 });
 
 describe('admin scopes', () => {
+  it('admin credentials authenticate to their scopes only', () => {
+    const admins = parseConfig({ admins: [{ id: 'lead', hash: hashVirtualKey('sk-sb-admin-lead', SECRET), scopes: ['team:a'] }] }).admins;
+    expect(authenticateAdmin('sk-sb-admin-lead', admins, SECRET)).toEqual({ id: 'lead', scopes: ['team:a'] });
+    expect(authenticateAdmin('sk-sb-admin-other', admins, SECRET)).toBeUndefined();
+    expect(authenticateAdmin(declaredRaw, admins, SECRET)).toBeUndefined();
+  });
+
   it('a scoped admin cannot act or grant beyond its scope', async () => {
     const t = setup(new MemoryStateStore({ reservationTtlMs: 1000, idempotencyTtlMs: 1000, clock: new TestClock(0) }));
     await expect(t.admin.createKey(TEAM_A, { name: 'x', teamId: 'b' })).rejects.toMatchObject({ status: 403 });
