@@ -25,11 +25,33 @@ export interface EnvoyProcess {
   stop(): Promise<void>;
 }
 
-export function startEnvoy(opts: { bootstrap: unknown; stateDir: string; adminPort: number; adminHost?: string; concurrency?: number; logLevel?: string; stdio?: 'inherit' | 'pipe' | 'ignore' }): EnvoyProcess {
+export interface StartEnvoyOptions {
+  bootstrap: unknown;
+  stateDir: string;
+  adminPort: number;
+  adminHost?: string;
+  concurrency?: number;
+  logLevel?: string;
+  stdio?: 'inherit' | 'pipe' | 'ignore';
+  /**
+   * Hot restart: Envoys sharing a base id hand listeners over from epoch N to N+1 without
+   * dropping connections; the old one drains and exits. Absent = hot restart disabled.
+   */
+  hotRestart?: { baseId: number; epoch: number; drainSeconds: number; parentShutdownSeconds: number };
+}
+
+export function startEnvoy(opts: StartEnvoyOptions): EnvoyProcess {
   mkdirSync(opts.stateDir, { recursive: true });
-  const file = path.resolve(opts.stateDir, 'envoy-bootstrap.json');
+  const epoch = opts.hotRestart?.epoch ?? 0;
+  const file = path.resolve(opts.stateDir, `envoy-bootstrap-${epoch}.json`);
   writeFileSync(file, JSON.stringify(opts.bootstrap, null, 1));
-  const args = ['-c', file, '--log-level', opts.logLevel ?? 'warn', '--disable-hot-restart', '--concurrency', String(opts.concurrency ?? 1)];
+  const args = ['-c', file, '--log-level', opts.logLevel ?? 'warn', '--concurrency', String(opts.concurrency ?? 1)];
+  if (opts.hotRestart) {
+    const h = opts.hotRestart;
+    args.push('--base-id', String(h.baseId), '--restart-epoch', String(h.epoch), '--drain-time-s', String(h.drainSeconds), '--parent-shutdown-time-s', String(h.parentShutdownSeconds), '--drain-strategy', 'gradual');
+  } else {
+    args.push('--disable-hot-restart');
+  }
   const child = spawn(findEnvoy(), args, { stdio: opts.stdio ?? 'inherit' });
   const adminUrl = `http://${opts.adminHost ?? '127.0.0.1'}:${opts.adminPort}`;
   return {

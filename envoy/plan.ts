@@ -57,13 +57,19 @@ export function chainPlans(config: GatewayConfig): ChainPlan[] {
   });
 }
 
-export function bootstrapPlan(config: GatewayConfig, opts: { workers: number; accessLog: boolean }): BootstrapPlan {
+export function bootstrapPlan(config: GatewayConfig, opts: { workers: number; accessLog: boolean; alsoChainsOf?: GatewayConfig }): BootstrapPlan {
   const s = config.server;
+  const chains = chainPlans(config);
+  if (opts.alsoChainsOf) {
+    // During a reload, requests decided under the previous config still name its chains.
+    const ids = new Set(chains.map((c) => c.id));
+    for (const c of chainPlans(opts.alsoChainsOf)) if (!ids.has(c.id)) chains.push(c);
+  }
   return {
     listener: s.listener,
     envoyAdmin: s.envoyAdmin,
     extprocEndpoints: Array.from({ length: opts.workers }, (_, w) => workerSocket(s.stateDir, w)),
-    chains: chainPlans(config),
+    chains,
     maxRequestBytes: s.maxRequestBytes,
     messageTimeoutMs: s.messageTimeoutMs,
     requestTimeoutMs: s.requestTimeoutMs,

@@ -13,6 +13,7 @@ import { parseContextHeader } from './router-filter.ts';
 import type { ContextRegistry, RequestContext } from './request-context.ts';
 import type { Clock, CredentialsPort, KeyPoolPort, Principal } from './ports.ts';
 import { gatewayErrors } from '../errors/gateway-errors.ts';
+import { ATTEMPT_KEY_HEADER, ATTEMPT_TARGET_HEADER } from './attempt-log.ts';
 
 export interface UpstreamFilterDeps {
   registry: ContextRegistry;
@@ -159,7 +160,8 @@ export class UpstreamFilter implements StreamHandler {
       ':authority': base.host,
       ':method': wire.method,
       'content-length': String(wire.body.length),
-      ...(pick.keyId ? { 'x-sb-upstream-key': pick.keyId } : {}),
+      [ATTEMPT_TARGET_HEADER]: this.target,
+      ...(pick.keyId ? { [ATTEMPT_KEY_HEADER]: pick.keyId } : {}),
     };
     delete set.host;
     const setNames = Object.keys(set).map((k) => k.toLowerCase());

@@ -19,6 +19,7 @@ import { Pricing, PriceUnknownError } from '../accounting/pricing.ts';
 import type { Principal as AuthPrincipal } from '../auth/key-record.ts';
 import type { ResolvedPolicy } from '../governance/policy.ts';
 import { ContextRegistry } from '../pipeline/request-context.ts';
+import type { AttemptOutcome } from '../pipeline/attempt-log.ts';
 import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, KeyPoolPort, PricingPort, Principal, RoutingPort } from '../pipeline/ports.ts';
 import { RouterFilter } from '../pipeline/router-filter.ts';
 import { UpstreamFilter } from '../pipeline/upstream-filter.ts';
@@ -44,6 +45,8 @@ interface Snapshot {
   credentials: ResolvedCredentials;
   guardrails: GuardrailsPort;
   chainIds: Set<string>;
+  /** Pool layout the key pool was built from; an unchanged layout keeps its cooldowns on reload. */
+  poolLayout: string;
 }
 
 interface AuthedPrincipal extends Principal {
@@ -111,12 +114,16 @@ export class Runtime {
     const router = createRouter({ routing: config.routing, models: config.models }, { clock: this.deps.clock, random: Math.random, health: this.health, isProvisioned: (id) => chainIds.has(id) });
     const pools: Record<string, { id: string; weight: number }[]> = {};
     for (const [name, p] of Object.entries(config.providers)) if (p.keys.length) pools[name] = p.keys.map((k) => ({ id: k.id, weight: k.weight }));
+    const poolLayout = JSON.stringify(pools);
+    const previous = this.snapshot as Snapshot | undefined;
+    const keyPools = previous && previous.poolLayout === poolLayout ? previous.keyPools : new KeyPool(pools, { random: Math.random });
     const credentials = resolveCredentials(config.providers, this.deps.env);
     if (credentials.missing.length) this.deps.log.warn({ missing: credentials.missing }, 'provider keys not configured; requests routed to them will fail over');
     return {
       config,
       routing: { decide: (input) => router.decide(input), explain: (input) => router.explain(input) },
-      keyPools: new KeyPool(pools, { random: Math.random }),
+      keyPools,
+      poolLayout,
       credentials,
       guardrails: this.deps.guardrailsFor(config),
       chainIds,
@@ -214,6 +221,17 @@ export class Runtime {
       defaultMaxOutputTokens: 4096,
       auditBodies: 'redacted',
     });
+  }
+
+  /** One upstream attempt's outcome (from Envoy's access log, here or relayed from a sibling). */
+  observeAttempt(a: AttemptOutcome): void {
+    const now = this.deps.clock.now();
+    const snap = this.snapshot;
+    if (a.keyId && snap.config.providers[a.provider]?.keys.some((k) => k.id === a.keyId)) {
+      snap.keyPools.report(a.provider, a.keyId, { status: a.status, ...(a.retryAfterSeconds !== undefined ? { retryAfterSeconds: a.retryAfterSeconds } : {}), now });
+    }
+    this.health.observe({ provider: a.provider, model: a.model }, { latencyMs: a.latencyMs ?? 0, status: a.status, now });
+    this.deps.metrics.attempts.inc({ provider: a.provider, model: a.model, status: String(a.status) });
   }
 
   async close(): Promise<void> {

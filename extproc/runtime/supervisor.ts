@@ -55,10 +55,31 @@ export async function startGateway(opts: StartOptions): Promise<GatewayHandle> {
   const env = { ...(opts.env ?? process.env), [KEY_HASH_SECRET_ENV]: secret };
   const quiet = opts.quiet ?? false;
   const workers = await Promise.all(Array.from({ length: config.server.workers }, (_, i) => forkWorker(opts.configFile, i, env, quiet)));
-  const plan = bootstrapPlan(config, { workers: config.server.workers, accessLog: false });
+  // Attempt outcomes reach one worker through Envoy's access log; the others hear them from here.
+  workers.forEach((w, i) =>
+    w.on('message', (m: { type?: string }) => {
+      if (m?.type === 'attempts') workers.forEach((other, j) => j !== i && other.connected && other.send(m));
+    }),
+  );
+  const bootstrapFor = (current: GatewayConfig, previous?: GatewayConfig) =>
+    buildBootstrap(bootstrapPlan(current, { workers: current.server.workers, accessLog: true, alsoChainsOf: previous }));
+  let epoch = 0;
+  const launch = (bootstrap: Record<string, unknown>) =>
+    startEnvoy({
+      bootstrap,
+      stateDir,
+      adminPort: config.server.envoyAdmin.port,
+      adminHost: config.server.envoyAdmin.host,
+      logLevel: opts.envoyLogLevel ?? (quiet ? 'error' : 'warn'),
+      concurrency: 2,
+      stdio: quiet ? 'ignore' : 'inherit',
+      // The listener port names this gateway's shared-memory region, so two gateways on one host never collide.
+      hotRestart: { baseId: config.server.listener.port, epoch, drainSeconds: 5, parentShutdownSeconds: Math.ceil(config.server.requestTimeoutMs / 1000) + 5 },
+    });
+  let bootstrap = bootstrapFor(config);
   let envoy: EnvoyProcess;
   try {
-    envoy = startEnvoy({ bootstrap: buildBootstrap(plan), stateDir, adminPort: config.server.envoyAdmin.port, adminHost: config.server.envoyAdmin.host, logLevel: opts.envoyLogLevel ?? (quiet ? 'error' : 'warn'), concurrency: 2, stdio: quiet ? 'ignore' : 'inherit' });
+    envoy = launch(bootstrap);
     await waitEnvoyReady(envoy);
   } catch (err) {
     for (const w of workers) w.kill('SIGKILL');
@@ -66,10 +87,13 @@ export async function startGateway(opts: StartOptions): Promise<GatewayHandle> {
   }
 
   let stopping = false;
-  const died = new Promise<string>((resolve) => {
-    workers.forEach((w, i) => w.once('exit', (code, signal) => !stopping && resolve(`ext_proc worker ${i} died (${signal ?? `exit code ${code}`})`)));
-    envoy.child.once('exit', (code, signal) => !stopping && resolve(`envoy died (${signal ?? `exit code ${code}`})`));
-  });
+  let resolveDied: (why: string) => void = () => undefined;
+  const died = new Promise<string>((resolve) => (resolveDied = resolve));
+  const watchEnvoy = (e: EnvoyProcess) =>
+    e.child.once('exit', (code, signal) => {
+      if (!stopping && e === handle.envoy) resolveDied(`envoy died (${signal ?? `exit code ${code}`})`);
+    });
+  workers.forEach((w, i) => w.once('exit', (code, signal) => !stopping && resolveDied(`ext_proc worker ${i} died (${signal ?? `exit code ${code}`})`)));
 
   const handle: GatewayHandle = {
     url: `http://${config.server.listener.host}:${config.server.listener.port}`,
@@ -77,12 +101,34 @@ export async function startGateway(opts: StartOptions): Promise<GatewayHandle> {
     envoy,
     workers,
     async reload() {
+      const previous = handle.config;
+      let next: GatewayConfig;
       try {
-        handle.config = loadConfigFile(opts.configFile);
+        next = loadConfigFile(opts.configFile);
+        if (JSON.stringify(next.server) !== JSON.stringify(previous.server)) throw new Error('server: listener, ports, workers and limits apply at the next start, not on reload');
       } catch (err) {
         console.error(`switchboard: config change rejected, keeping the running configuration:\n${(err as Error).message}`);
         return false;
       }
+      // New chains need new Envoy clusters: hot-restart Envoy first, with the old and the new
+      // chains both present, so requests decided under either config find their route.
+      const nextBootstrap = bootstrapFor(next, previous);
+      if (JSON.stringify(nextBootstrap) !== JSON.stringify(bootstrap)) {
+        epoch += 1;
+        const fresh = launch(nextBootstrap);
+        try {
+          await waitEnvoyReady(fresh);
+        } catch (err) {
+          epoch -= 1;
+          console.error(`switchboard: the new Envoy configuration did not start (${(err as Error).message}); keeping the running one`);
+          await fresh.stop();
+          return false;
+        }
+        bootstrap = nextBootstrap;
+        handle.envoy = fresh;
+        watchEnvoy(fresh);
+      }
+      handle.config = next;
       const acks = workers.map((w) => new Promise<void>((resolve) => {
         const on = (m: { type?: string }) => {
           if (m?.type === 'reloaded') {
@@ -99,7 +145,7 @@ export async function startGateway(opts: StartOptions): Promise<GatewayHandle> {
     async stop() {
       if (stopping) return;
       stopping = true;
-      await envoy.stop();
+      await handle.envoy.stop();
       await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
         if (w.exitCode !== null || w.signalCode !== null) return resolve();
         w.once('exit', () => resolve());
@@ -109,6 +155,7 @@ export async function startGateway(opts: StartOptions): Promise<GatewayHandle> {
     },
     died,
   };
+  watchEnvoy(envoy);
   return handle;
 }
 

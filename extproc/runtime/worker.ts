@@ -6,6 +6,7 @@ import { createGrpcServer } from '../server/grpc-server.ts';
 import { createMetrics } from '../telemetry/metrics.ts';
 import { workerSocket } from '../../envoy/plan.ts';
 import { Runtime } from './runtime.ts';
+import { attemptOutcomes, type AttemptOutcome } from '../pipeline/attempt-log.ts';
 import { createAuditSink } from '../audit/index.ts';
 import { createGuardrails } from '../guardrails/index.ts';
 
@@ -33,6 +34,12 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   });
   const server = createGrpcServer({
     createStreamHandler: (role) => runtime.createStreamHandler(role),
+    onAccessLog: (entries) => {
+      const outcomes = attemptOutcomes(entries, clock.now());
+      for (const o of outcomes) runtime.observeAttempt(o);
+      // Siblings keep their own key pools and health: the supervisor relays what this one saw.
+      if (outcomes.length) process.send?.({ type: 'attempts', outcomes });
+    },
     onError: (err) => log.error({ err }, 'ext_proc stream failed'),
   });
   const addresses = [workerSocket(config.server.stateDir, opts.workerIndex), ...(opts.tcp ? [opts.tcp] : [])];
@@ -40,7 +47,11 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   log.info({ addresses: bound }, 'ext_proc worker listening');
   process.send?.({ type: 'ready', worker: opts.workerIndex });
 
-  process.on('message', (msg: { type?: string }) => {
+  process.on('message', (msg: { type?: string; outcomes?: AttemptOutcome[] }) => {
+    if (msg?.type === 'attempts') {
+      for (const o of msg.outcomes ?? []) runtime.observeAttempt(o);
+      return;
+    }
     if (msg?.type !== 'reload') return;
     try {
       runtime.reload(loadConfigFile(opts.configFile));
