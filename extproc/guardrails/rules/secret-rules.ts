@@ -175,7 +175,7 @@ export const SECRET_RULES: DetectionRule[] = [
     description: 'Twilio auth token (32 hex) next to the word twilio',
     specificity: 'provider',
     source: { kind: 'keywords', keywords: ['twilio'] },
-    pattern: '(?i:twilio)[A-Za-z_ ]{0,24}(?:token|secret)["\']?\\s{0,3}[:=]\\s{0,3}["\']?([0-9a-f]{32})(?:[^0-9A-Za-z]|$)',
+    pattern: '(?i:twilio[A-Za-z_ ]{0,24}(?:token|secret))["\']?\\s{0,3}[:=]\\s{0,3}["\']?([0-9a-f]{32})(?:[^0-9A-Za-z]|$)',
     valueGroup: 1,
     maxMatchLength: 100,
   },
