@@ -5,6 +5,7 @@ import { openaiChatDialect } from './dialects/openai-chat/index.ts';
 import { openaiProvider } from './openai/index.ts';
 import { anthropicProvider } from './anthropic/index.ts';
 import { geminiProvider } from './gemini/index.ts';
+import { bedrockProvider } from './bedrock/index.ts';
 import { geminiDialect } from './dialects/gemini/index.ts';
 import { anthropicCountTokensDialect, anthropicMessagesDialect } from './dialects/anthropic-messages/index.ts';
 
@@ -19,4 +20,5 @@ export const PROVIDERS: Partial<Record<ProviderType, ProviderAdapter>> = {
   openai: openaiProvider,
   anthropic: anthropicProvider,
   gemini: geminiProvider,
+  bedrock: bedrockProvider,
 };
