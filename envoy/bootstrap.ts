@@ -220,8 +220,6 @@ function accessLogConfig() {
           grpc_service: { envoy_grpc: { cluster_name: EXTPROC_CLUSTER } },
           buffer_flush_interval: '0.2s',
         },
-        // Set per attempt by the upstream filter (pipeline/attempt-log.ts).
-        additional_request_headers_to_log: ['x-sb-attempt-target', 'x-sb-upstream-key'],
         additional_response_headers_to_log: ['retry-after'],
       },
     },

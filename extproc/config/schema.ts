@@ -6,6 +6,7 @@ import { serverSchema } from './server-schema.ts';
 import { modelsSchema, routingSchema } from '../routing/schema.ts';
 import { GovernanceConfigSchema } from '../governance/schema.ts';
 import { guardrailsConfigSchema } from '../guardrails/schema.ts';
+import { auditConfigSchema } from '../audit/schema.ts';
 
 export const gatewayConfigSchema = z
   .strictObject({
@@ -15,6 +16,7 @@ export const gatewayConfigSchema = z
     routing: routingSchema.optional(),
     ...GovernanceConfigSchema.shape,
     guardrails: guardrailsConfigSchema.prefault({}),
+    audit: auditConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.state.type === 'memory' && cfg.server.workers > 1) {

@@ -1,9 +1,14 @@
 // Per-attempt outcomes from Envoy's access log service (the router's upstream_log): one entry per
 // attempt, including the ones a retry replaced. They feed key cooldowns and target health off the
-// hot path. The upstream filter tags each attempt's request with its target and key id.
+// hot path. The upstream filter tags each attempt with its target and key id as dynamic metadata,
+// which Envoy logs with the attempt (no header has to travel to the provider for it).
+import type { ProtoStruct } from '../server/messages.ts';
 
-export const ATTEMPT_TARGET_HEADER = 'x-sb-attempt-target';
-export const ATTEMPT_KEY_HEADER = 'x-sb-upstream-key';
+const EXT_PROC_NAMESPACE = 'envoy.filters.http.ext_proc';
+
+export function attemptMetadata(target: string, keyId: string): ProtoStruct {
+  return { fields: { sb_target: { stringValue: target }, ...(keyId ? { sb_key: { stringValue: keyId } } : {}) } };
+}
 
 export interface AttemptOutcome {
   provider: string;
@@ -22,7 +27,7 @@ interface Duration {
 }
 
 interface HttpAccessLogEntry {
-  common_properties?: { time_to_first_upstream_rx_byte?: Duration; time_to_last_upstream_rx_byte?: Duration };
+  common_properties?: { time_to_first_upstream_rx_byte?: Duration; metadata?: { filter_metadata?: Record<string, ProtoStruct> } };
   request?: { request_headers?: Record<string, string> };
   response?: { response_code?: { value?: number }; response_headers?: Record<string, string> };
 }
@@ -45,11 +50,12 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 export function attemptOutcomes(entries: unknown[], now: number): AttemptOutcome[] {
   const out: AttemptOutcome[] = [];
   for (const raw of entries as HttpAccessLogEntry[]) {
-    const target = raw.request?.request_headers?.[ATTEMPT_TARGET_HEADER];
+    const fields = raw.common_properties?.metadata?.filter_metadata?.[EXT_PROC_NAMESPACE]?.fields;
+    const target = fields?.sb_target?.stringValue;
     if (!target) continue; // the attempt never reached our upstream filter
     const i = target.indexOf('/');
     if (i < 0) continue;
-    const keyId = raw.request?.request_headers?.[ATTEMPT_KEY_HEADER];
+    const keyId = fields?.sb_key?.stringValue;
     const retryAfter = parseRetryAfter(raw.response?.response_headers?.['retry-after'], now);
     const latency = millis(raw.common_properties?.time_to_first_upstream_rx_byte);
     out.push({

@@ -36,7 +36,6 @@ export interface RouterFilterDeps {
   metrics: Metrics;
   /** Bound for a reservation when the request sets no max tokens. */
   defaultMaxOutputTokens: number;
-  auditBodies: 'full' | 'redacted' | 'none';
 }
 
 type Phase = 'headers' | 'body' | 'upstream' | 'response' | 'done';
@@ -246,7 +245,7 @@ export class RouterFilter implements StreamHandler {
           header_mutation: {
             set_headers: setHeaders({
               [CHAIN_HEADER]: chainKey(decision.chainId, this.deps.workerIndex),
-              'x-sb-ctx': contextHeader(this.dialect, stream, this.ctx.clientWantsUsage, this.pathModel),
+              [CONTEXT_HEADER]: contextHeader(this.dialect, stream, this.ctx.clientWantsUsage, this.pathModel),
               ...(newBody ? { 'content-length': String(newBody.length) } : {}),
             }),
           },
@@ -411,7 +410,6 @@ export class RouterFilter implements StreamHandler {
 
   private async writeAudit(r: { status: number; outcome: string; findings: string[]; costMicros: number; usage?: Usage }): Promise<void> {
     const ctx = this.ctx;
-    const bodies = this.deps.auditBodies;
     try {
       await this.deps.audit.append({
         time: new Date(this.deps.clock.now()).toISOString(),
@@ -427,7 +425,8 @@ export class RouterFilter implements StreamHandler {
         usage: r.usage,
         costMicros: r.costMicros,
         findings: r.findings,
-        ...(bodies !== 'none' && ctx ? { input: ctx.raw, output: this.translator?.outputText?.() } : {}),
+        // The audit module keeps or drops bodies as configured, and always redacts secrets.
+        ...(ctx ? { input: ctx.raw, output: this.translator?.outputText?.() } : {}),
       });
     } catch (err) {
       this.deps.metrics.accountingFailures.inc({ what: 'audit' });
@@ -440,6 +439,8 @@ function clientWantsUsage(raw: unknown): boolean {
   const so = (raw as { stream_options?: { include_usage?: unknown } } | null)?.stream_options;
   return so?.include_usage === true;
 }
+
+export const CONTEXT_HEADER = 'x-sb-ctx';
 
 /** Everything an upstream filter in another process needs to rebuild the request from its body. */
 export function contextHeader(dialect: IngressDialect, stream: boolean, wantsUsage: boolean, pathModel?: string): string {

@@ -13,7 +13,8 @@ import { parseContextHeader } from './router-filter.ts';
 import type { ContextRegistry, RequestContext } from './request-context.ts';
 import type { Clock, CredentialsPort, KeyPoolPort, Principal } from './ports.ts';
 import { gatewayErrors } from '../errors/gateway-errors.ts';
-import { ATTEMPT_KEY_HEADER, ATTEMPT_TARGET_HEADER } from './attempt-log.ts';
+import { attemptMetadata } from './attempt-log.ts';
+import { CONTEXT_HEADER } from './router-filter.ts';
 
 export interface UpstreamFilterDeps {
   registry: ContextRegistry;
@@ -71,7 +72,7 @@ export class UpstreamFilter implements StreamHandler {
   close(): void {}
 
   private rebuild(body: Uint8Array): RequestContext | null {
-    const meta = parseContextHeader(this.headers.get('x-sb-ctx'));
+    const meta = parseContextHeader(this.headers.get(CONTEXT_HEADER));
     if (!meta) return null;
     const parsed = adapters.parseIngress(meta.dialect, body, { pathModel: meta.pathModel, stream: meta.stream });
     if (!parsed.ok) return null;
@@ -160,12 +161,11 @@ export class UpstreamFilter implements StreamHandler {
       ':authority': base.host,
       ':method': wire.method,
       'content-length': String(wire.body.length),
-      [ATTEMPT_TARGET_HEADER]: this.target,
-      ...(pick.keyId ? { [ATTEMPT_KEY_HEADER]: pick.keyId } : {}),
     };
     delete set.host;
     const setNames = Object.keys(set).map((k) => k.toLowerCase());
-    const remove = new Set<string>([CHAIN_HEADER, ...PROVIDER_AUTH_HEADERS, ...ctx.headersSetUpstream]);
+    // Nothing internal reaches the provider: x-sb-ctx only serves a rebuild on a context miss.
+    const remove = new Set<string>([CHAIN_HEADER, CONTEXT_HEADER, ...PROVIDER_AUTH_HEADERS, ...ctx.headersSetUpstream]);
     for (const n of setNames) remove.delete(n);
     ctx.headersSetUpstream = setNames.filter((n) => !n.startsWith(':'));
     const common = {
@@ -173,7 +173,11 @@ export class UpstreamFilter implements StreamHandler {
       header_mutation: { set_headers: setHeaders(set), remove_headers: [...remove] },
       body_mutation: { body: wire.body },
     };
-    return phase === 'request_headers' ? { request_headers: { response: common } } : { request_body: { response: { ...common, status: ResponseStatus.CONTINUE } } };
+    // The attempt's target and key reach Envoy's access log as this filter's dynamic metadata.
+    const dynamic_metadata = attemptMetadata(this.target, pick.keyId);
+    return phase === 'request_headers'
+      ? { request_headers: { response: common }, dynamic_metadata }
+      : { request_body: { response: { ...common, status: ResponseStatus.CONTINUE } }, dynamic_metadata };
   }
 
   private credentialHeaders(type: ProviderType, provider: string, keyId: string): Record<string, string> {

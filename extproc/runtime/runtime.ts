@@ -1,6 +1,7 @@
 // Builds one worker's services from gateway.yaml and swaps them on reload. The filters read the
 // current snapshot through getters, so a reload applies to the next request and never to one
 // already in flight (it keeps the objects it started with).
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.ts';
 import { resolveCredentials, type ResolvedCredentials } from '../config/credentials.ts';
@@ -10,8 +11,7 @@ import { CombinedKeyLookup, ConfigKeyLookup, DynamicKeyStore } from '../auth/key
 import { keyHashSecretFromEnv } from '../auth/virtual-key.ts';
 import { Governance } from '../governance/governance.ts';
 import { StoreDirectory } from '../governance/directory.ts';
-import { MemoryStateStore } from '../governance/memory-store.ts';
-import { RedisStateStore, connectRedis } from '../governance/redis-store.ts';
+import { createStateStore } from '../governance/create-store.ts';
 import { createGovernanceMetrics } from '../governance/metrics.ts';
 import { isAllowed, resolvePolicy } from '../governance/policy.ts';
 import type { StateStore } from '../governance/store.ts';
@@ -70,14 +70,21 @@ export class Runtime {
   private readonly pricing: Pricing;
   private readonly deps: RuntimeDeps;
 
-  constructor(config: GatewayConfig, deps: RuntimeDeps) {
+  static async create(config: GatewayConfig, deps: RuntimeDeps): Promise<Runtime> {
+    const state = config.state.type === 'memory' && config.state.dir && !path.isAbsolute(config.state.dir) ? { ...config.state, dir: path.resolve(config.state.dir) } : config.state;
+    const { store, close } = await createStateStore(state, { clock: deps.clock, logger: deps.log });
+    return new Runtime(config, deps, store, close);
+  }
+
+  private readonly closeStore: () => Promise<void>;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  private constructor(config: GatewayConfig, deps: RuntimeDeps, store: StateStore, closeStore: () => Promise<void>) {
     this.deps = deps;
     const clock = deps.clock;
     const state = config.state;
-    this.store =
-      state.type === 'redis'
-        ? new RedisStateStore({ client: connectRedis(state.url, state.commandTimeoutMs), keyPrefix: state.keyPrefix, commandTimeoutMs: state.commandTimeoutMs, reservationTtlMs: state.reservationTtlMs, idempotencyTtlMs: state.idempotencyTtlMs })
-        : new MemoryStateStore({ ...(state.dir ? { dir: state.dir } : {}), reservationTtlMs: state.reservationTtlMs, idempotencyTtlMs: state.idempotencyTtlMs, clock });
+    this.store = store;
+    this.closeStore = closeStore;
     const govMetrics = createGovernanceMetrics(deps.metrics.registry);
     this.directory = new StoreDirectory({ config: () => this.snapshot.config, store: this.store, clock });
     this.governance = new Governance({
@@ -96,6 +103,12 @@ export class Runtime {
     });
     this.pricing = new Pricing({ config: config.pricing, logger: deps.log, metrics: govMetrics });
     this.snapshot = this.build(config);
+    // Settles the store could not take are retried; reservations of requests that vanished expire.
+    const flush = setInterval(() => void this.governance.flushDeferred().catch((err: unknown) => deps.log.warn({ err }, 'deferred settle retry failed')), 1000);
+    const sweep = setInterval(() => void this.governance.sweep().catch((err: unknown) => deps.log.warn({ err }, 'reservation sweep failed')), 5000);
+    flush.unref();
+    sweep.unref();
+    this.timers.push(flush, sweep);
   }
 
   get config(): GatewayConfig {
@@ -219,7 +232,6 @@ export class Runtime {
       log: this.deps.log,
       metrics: this.deps.metrics,
       defaultMaxOutputTokens: 4096,
-      auditBodies: 'redacted',
     });
   }
 
@@ -235,6 +247,8 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
-    await this.store.close?.();
+    for (const t of this.timers) clearInterval(t);
+    await this.governance.flushDeferred().catch(() => undefined);
+    await this.closeStore();
   }
 }

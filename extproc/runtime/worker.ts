@@ -1,5 +1,6 @@
 // One ext_proc worker process: loads gateway.yaml, serves the router-level and upstream filters
 // on its own Unix socket, reloads on the supervisor's word, drains on SIGTERM.
+import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfigFile } from '../config/load.ts';
 import { createGrpcServer } from '../server/grpc-server.ts';
@@ -22,8 +23,10 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   const config = loadConfigFile(opts.configFile);
   const metrics = createMetrics();
   const clock = { now: () => Date.now() };
-  const audit = await createAuditSink(config.audit, { instance: `w${opts.workerIndex}`, log, clock });
-  const runtime = new Runtime(config, {
+  // Relative audit directories live under the state directory, beside the rest of the gateway's files.
+  const auditDir = path.isAbsolute(config.audit.dir) ? config.audit.dir : path.resolve(config.server.stateDir, path.relative('.state', config.audit.dir));
+  const audit = await createAuditSink({ ...config.audit, dir: auditDir }, { instance: `w${opts.workerIndex}`, log, clock });
+  const runtime = await Runtime.create(config, {
     workerIndex: opts.workerIndex,
     log,
     metrics,

@@ -3,7 +3,6 @@ import { createOpenAISimulator } from '../simulators/openai.ts';
 import type { SimulatedServer } from '../simulators/recorder.ts';
 import { newVirtualKey, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
-jest.setTimeout(60_000);
 
 let sim: SimulatedServer;
 let gw: TestGateway;
