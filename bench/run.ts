@@ -1,0 +1,503 @@
+// The overhead benchmark: Envoy alone vs Envoy + Switchboard against the same simulated
+// provider, open-loop, in one run. `npm run bench` (= node bench/run.ts).
+//
+//   a  Envoy alone -> simulator (plain bootstrap, one route, same concurrency as the gateway's)
+//   b  Envoy + Switchboard (startGateway on a bench gateway.yaml) -> simulator
+//   c  ~4 KB non-streamed chat completion: a's ceiling, then a and b at 25/50/75% of it,
+//      then the highest rate b sustains within the same p99 target
+//   d  streaming: time to first byte, a vs b
+//   e  CPU seconds per 1,000 requests per process group, peak RSS
+//
+// Processes: this orchestrator, the simulator, and one load generator per scenario are separate
+// Node processes; the orchestrator samples /proc for each of them, Envoy and the workers when the
+// generator marks the start and end of its measured window. Results: bench/out/*.json and a
+// markdown summary on stdout (paste into bench/RESULTS.md).
+//
+// Options (env): BENCH_WORKERS (1), BENCH_STEP_SEC (6), BENCH_FIXED_SEC (12), BENCH_STREAM_RATE (100),
+// BENCH_RATES (comma list for the ceiling search), BENCH_LATENCY_MS (20).
+// `node bench/run.ts --profile`: only b at one rate with the workers under --cpu-prof, then the
+// top self-time functions.
+import { fork, execSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findEnvoy, startEnvoy, waitEnvoyReady, type EnvoyProcess } from '../envoy/launcher.ts';
+import type { LoadOptions, LoadResult } from './loadgen.ts';
+import { cpuSeconds, machineCpu, peakRssMiB, resetPeakRss } from './procstat.ts';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(benchDir, '..');
+const outDir = path.join(benchDir, 'out');
+const env = process.env;
+const num = (name: string, d: number) => (env[name] ? Number(env[name]) : d);
+
+// In-memory state (budgets, limits) lives in one process: more workers need state: redis.
+const WORKERS = num('BENCH_WORKERS', 1);
+const STEP_SEC = num('BENCH_STEP_SEC', 6);
+const FIXED_SEC = num('BENCH_FIXED_SEC', 12);
+const STREAM_RATE = num('BENCH_STREAM_RATE', 100);
+const LATENCY_MS = num('BENCH_LATENCY_MS', 20);
+const RATES = (env.BENCH_RATES ?? '250,500,750,1000,1500,2000,2500,3000,4000').split(',').map(Number);
+const LOW_RATE = 50;
+const P99_FACTOR = 5;
+const PROFILE = process.argv.includes('--profile');
+
+const PORTS = { envoyAlone: 28100, envoyAloneAdmin: 28101, gateway: 28110, gatewayEnvoyAdmin: 28111, gatewayAdmin: 28112 };
+const MODEL = 'gpt-4o-mini';
+
+// ---- request bodies ---------------------------------------------------------------------------
+function chatBody(targetBytes: number, stream: boolean): string {
+  const para = 'Summarise the following incident report for the on-call channel, keeping the timeline and the customer impact. ';
+  let user = '';
+  while (user.length < targetBytes - 300) user += para;
+  return JSON.stringify({
+    model: MODEL,
+    messages: [
+      { role: 'system', content: 'You are a concise assistant for an SRE team. Answer in plain English.' },
+      { role: 'user', content: user.slice(0, targetBytes - 300) },
+    ],
+    temperature: 0.2,
+    max_tokens: 256,
+    ...(stream ? { stream: true } : {}),
+  });
+}
+const JSON_BODY = chatBody(4096, false);
+const STREAM_BODY = chatBody(4096, true);
+
+// ---- processes ------------------------------------------------------------------------------
+interface Proc {
+  group: 'envoy' | 'switchboard' | 'simulator' | 'loadgen';
+  label: string;
+  pid: number;
+}
+
+function forkReady(file: string, args: string[], childEnv: NodeJS.ProcessEnv = env): Promise<{ child: ChildProcess; msg: Record<string, unknown> }> {
+  const child = fork(file, args, { env: childEnv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${path.basename(file)} exited during start-up (${code})`)));
+    child.once('message', (msg: Record<string, unknown>) => resolve({ child, msg }));
+  });
+}
+
+function plainEnvoyBootstrap(simPort: number) {
+  // The same listener, HCM and cluster settings as envoy/bootstrap.ts, minus ext_proc.
+  return {
+    node: { id: 'bench-envoy-alone', cluster: 'bench' },
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: PORTS.envoyAloneAdmin } } },
+    static_resources: {
+      listeners: [
+        {
+          name: 'plain',
+          address: { socket_address: { address: '127.0.0.1', port_value: PORTS.envoyAlone } },
+          per_connection_buffer_limit_bytes: 32 * 1024 * 1024,
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  typed_config: {
+                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                    stat_prefix: 'plain',
+                    codec_type: 'AUTO',
+                    stream_idle_timeout: '300s',
+                    request_timeout: '0s',
+                    generate_request_id: true,
+                    route_config: {
+                      name: 'plain',
+                      virtual_hosts: [{ name: 'sim', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'sim', timeout: '600s', auto_host_rewrite: true } }] }],
+                    },
+                    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters: [
+        {
+          name: 'sim',
+          type: 'STATIC',
+          connect_timeout: '5s',
+          lb_policy: 'ROUND_ROBIN',
+          per_connection_buffer_limit_bytes: 32 * 1024 * 1024,
+          circuit_breakers: { thresholds: [{ max_connections: 100_000, max_pending_requests: 100_000, max_requests: 100_000, max_retries: 10_000 }] },
+          load_assignment: { cluster_name: 'sim', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: simPort } } } }] }] },
+        },
+      ],
+    },
+  };
+}
+
+function gatewayYaml(stateDir: string, simUrl: string, keyHash: string): string {
+  // Only what the scenario needs; every other section keeps its defaults.
+  return `server:
+  listener: { host: 127.0.0.1, port: ${PORTS.gateway} }
+  admin: { host: 127.0.0.1, port: ${PORTS.gatewayAdmin} }
+  envoyAdmin: { host: 127.0.0.1, port: ${PORTS.gatewayEnvoyAdmin} }
+  workers: ${WORKERS}
+  stateDir: ${stateDir}
+providers:
+  sim: { type: openai, baseUrl: ${simUrl}/v1, keys: [{ id: k1, secret: { env: BENCH_SIM_KEY } }] }
+models:
+  ${MODEL}: { targets: [{ provider: sim, model: ${MODEL} }] }
+virtualKeys:
+  - { id: vk-bench, name: bench, hash: ${keyHash} }
+pricing: { unknownPricePolicy: allow-at-zero }
+`;
+}
+
+// ---- one scenario ---------------------------------------------------------------------------
+interface ScenarioResult {
+  scenario: string;
+  system: 'a' | 'b';
+  load: LoadResult;
+  cpuSec: Record<string, number>;
+  cpuSecPer1k: Record<string, number>;
+  peakRssMiB: Record<string, number>;
+  /** CPU used on the machine by processes outside this benchmark during the window (cores). */
+  foreignCores: number;
+  windowSec: number;
+}
+
+let procs: Proc[] = [];
+/** Stops whatever was started, also when a step fails half-way (Envoy would outlive us). */
+const cleanups: (() => Promise<void> | void)[] = [];
+async function cleanup() {
+  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
+}
+const results: ScenarioResult[] = [];
+
+async function scenario(name: string, system: 'a' | 'b', opts: Omit<LoadOptions, 'url'> & { url: string }): Promise<ScenarioResult> {
+  const { child } = await forkReady(path.join(benchDir, 'loadgen.ts'), []);
+  const all: Proc[] = [...procs.filter((p) => p.group !== 'loadgen'), { group: 'loadgen', label: 'loadgen', pid: child.pid as number }];
+  let before: number[] = [];
+  let after: number[] = [];
+  let m0 = machineCpu();
+  let m1 = m0;
+  let t0 = 0;
+  let t1 = 0;
+  const result = await new Promise<LoadResult>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: load generator did not finish`)), ((opts.warmupSec ?? 0) + opts.durationSec) * 1000 + 30_000);
+    child.on('message', (msg: { type: string; phase?: string; result?: LoadResult }) => {
+      if (msg.type === 'measure' && msg.phase === 'start') {
+        for (const p of all) resetPeakRss(p.pid);
+        before = all.map((p) => cpuSeconds(p.pid));
+        m0 = machineCpu();
+        t0 = performance.now();
+      } else if (msg.type === 'measure' && msg.phase === 'end') {
+        after = all.map((p) => cpuSeconds(p.pid));
+        m1 = machineCpu();
+        t1 = performance.now();
+      } else if (msg.type === 'result' && msg.result) {
+        clearTimeout(timer);
+        resolve(msg.result);
+      }
+    });
+    child.once('exit', (code) => code && reject(new Error(`${name}: load generator exited ${code}`)));
+    child.send(opts);
+  });
+  const cpuSec: Record<string, number> = {};
+  const peak: Record<string, number> = {};
+  all.forEach((p, i) => {
+    cpuSec[p.label] = (after[i] ?? 0) - (before[i] ?? 0);
+    peak[p.label] = peakRssMiB(p.pid);
+  });
+  for (const g of ['envoy', 'switchboard', 'simulator', 'loadgen'] as const) {
+    const members = all.filter((p) => p.group === g);
+    if (members.length > 1) {
+      cpuSec[`${g} (all)`] = members.reduce((s, p) => s + (cpuSec[p.label] ?? 0), 0);
+      peak[`${g} (all)`] = members.reduce((s, p) => s + (peak[p.label] ?? 0), 0);
+    }
+  }
+  await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+  const ours = Object.entries(cpuSec).filter(([k]) => !k.endsWith('(all)')).reduce((s, [, v]) => s + v, 0);
+  const windowSec = (t1 - t0) / 1000;
+  const r: ScenarioResult = {
+    scenario: name,
+    system,
+    load: result,
+    cpuSec: round(cpuSec, 3),
+    cpuSecPer1k: round(Object.fromEntries(Object.entries(cpuSec).map(([k, v]) => [k, result.ok ? (v / result.ok) * 1000 : NaN])), 3),
+    peakRssMiB: peak,
+    foreignCores: Math.round(((m1.busy - m0.busy - ours) / Math.max(windowSec, 0.001)) * 100) / 100,
+    windowSec: Math.round(windowSec * 100) / 100,
+  };
+  results.push(r);
+  const l = result.latency;
+  console.error(
+    `  ${name.padEnd(28)} ${system} ${String(opts.rate).padStart(5)} rps  ok ${result.ok}/${result.sent} err ${result.errors} non2xx ${result.non2xx}  ` +
+      `p50 ${l.p50.toFixed(1)} p90 ${l.p90.toFixed(1)} p99 ${l.p99.toFixed(1)} max ${l.max.toFixed(1)} ms  ttfb p50 ${result.ttfb.p50.toFixed(1)}  ` +
+      `lag p99 ${result.sendLag.p99.toFixed(1)}  gen cpu ${result.generatorCpuShare}  foreign ${r.foreignCores} cores`,
+  );
+  return r;
+}
+
+function round(o: Record<string, number>, digits: number): Record<string, number> {
+  const f = 10 ** digits;
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * f) / f]));
+}
+
+const passes = (r: ScenarioResult, p99Target: number) => r.load.errors === 0 && r.load.non2xx === 0 && r.load.latency.p99 <= p99Target && r.load.achievedRate >= 0.95 * r.load.rate;
+
+// ---- main -----------------------------------------------------------------------------------
+function sh(cmd: string): string {
+  try {
+    return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+async function main() {
+  mkdirSync(outDir, { recursive: true });
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
+  const machine = {
+    date: new Date().toISOString(),
+    nproc: sh('nproc'),
+    cpuModel: /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '?',
+    free: sh('free -h'),
+    envoy: sh(`${findEnvoy()} --version`).replace(/^.*version:\s*/, ''),
+    node: process.version,
+    commit: sh(`git -C ${repoRoot} rev-parse --short HEAD`),
+    loadavgAtStart: os.loadavg(),
+    workers: WORKERS,
+    simulatorLatencyMs: LATENCY_MS,
+  };
+  console.error(`bench: ${machine.cpuModel}, ${machine.nproc} cores, envoy ${machine.envoy}, node ${machine.node}, load avg ${machine.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}`);
+
+  const { child: simChild, msg } = await forkReady(path.join(benchDir, 'sim-provider.ts'), ['--latency-ms', String(LATENCY_MS), '--chunks', '20', '--chunk-interval-ms', '5']);
+  const simPort = Number(msg.port);
+  const simUrl = `http://127.0.0.1:${simPort}`;
+  procs.push({ group: 'simulator', label: 'simulator', pid: simChild.pid as number });
+  cleanups.push(() => void simChild.kill('SIGTERM'), () => rmSync(tmp, { recursive: true, force: true }));
+
+  // a: Envoy alone
+  const envoyAlone: EnvoyProcess = startEnvoy({ bootstrap: plainEnvoyBootstrap(simPort), stateDir: path.join(tmp, 'envoy-alone'), adminPort: PORTS.envoyAloneAdmin, concurrency: 2, logLevel: 'error', stdio: 'ignore' });
+  cleanups.push(() => envoyAlone.stop());
+  await waitEnvoyReady(envoyAlone);
+
+  // b: Envoy + Switchboard. Imported lazily so a missing module (work in progress) names itself.
+  const { startGateway } = await import('../extproc/runtime/supervisor.ts');
+  const { hashVirtualKey, generateVirtualKey } = await import('../extproc/auth/virtual-key.ts');
+  const secret = 'bench-'.padEnd(48, 'x');
+  const vk = generateVirtualKey();
+  const configFile = path.join(tmp, 'gateway.yaml');
+  writeFileSync(configFile, gatewayYaml(path.join(tmp, 'state'), simUrl, hashVirtualKey(vk, Buffer.from(secret))));
+  const profDir = path.join(outDir, 'prof');
+  if (PROFILE) rmSync(profDir, { recursive: true, force: true });
+  const gwEnv: NodeJS.ProcessEnv = {
+    ...env,
+    SWITCHBOARD_KEY_HASH_SECRET: secret,
+    BENCH_SIM_KEY: 'sk-sim-bench',
+    ...(PROFILE ? { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profDir}`.trim() } : {}),
+  };
+  const gw = await startGateway({ configFile, env: gwEnv, quiet: true, envoyLogLevel: 'error' });
+  cleanups.push(() => gw.stop());
+  procs.push({ group: 'envoy', label: 'envoy (a)', pid: envoyAlone.child.pid as number });
+  procs.push({ group: 'envoy', label: 'envoy (b)', pid: gw.envoy.child.pid as number });
+  gw.workers.forEach((w, i) => procs.push({ group: 'switchboard', label: `worker ${i}`, pid: w.pid as number }));
+
+  const A = { url: `http://127.0.0.1:${PORTS.envoyAlone}`, path: '/v1/chat/completions' };
+  const B = { url: gw.url, path: '/v1/chat/completions' };
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${vk}`, 'user-agent': 'switchboard-bench' };
+  // For system a only its own process is in the window, for b only its own Envoy.
+  const only = (sys: 'a' | 'b') => procs.filter((p) => p.label !== (sys === 'a' ? 'envoy (b)' : 'envoy (a)') && !(sys === 'a' && p.group === 'switchboard'));
+  const run = async (name: string, sys: 'a' | 'b', rate: number, durationSec: number, stream = false) => {
+    const saved = procs;
+    procs = only(sys);
+    try {
+      return await scenario(name, sys, { ...(sys === 'a' ? A : B), headers, body: stream ? STREAM_BODY : JSON_BODY, rate, durationSec, warmupSec: Math.min(2, durationSec / 3), stream, timeoutMs: 10_000 });
+    } finally {
+      procs = saved;
+    }
+  };
+
+  // Both paths answer before anything is measured.
+  for (const [sys, t] of [['a', A], ['b', B]] as const) {
+    const r = await fetch(`${t.url}${t.path}`, { method: 'POST', headers, body: JSON_BODY });
+    const text = await r.text();
+    if (r.status !== 200) {
+      throw new Error(`system ${sys} answered ${r.status}: ${text.slice(0, 400)}`);
+    }
+  }
+
+  try {
+    if (PROFILE) {
+      const rate = num('BENCH_PROFILE_RATE', 300);
+      await run('profile (workers --cpu-prof)', 'b', rate, 15);
+      await run('profile stream', 'b', STREAM_RATE, 8, true);
+      await gw.stop();
+      summariseProfiles(profDir);
+      return;
+    }
+    console.error('warm-up and low-rate baselines');
+    await run('warm-up', 'a', 100, 3);
+    await run('warm-up', 'b', 100, 3);
+    const baseA = await run('baseline (low rate)', 'a', LOW_RATE, 8);
+    const baseB = await run('baseline (low rate)', 'b', LOW_RATE, 8);
+    const p99Target = P99_FACTOR * baseA.load.latency.p99;
+    console.error(`a's ceiling: step up until p99 > ${p99Target.toFixed(1)} ms (${P99_FACTOR}x a's low-rate p99), errors, or < 95% of the offered rate`);
+    let ceilingA = 0;
+    for (const rate of RATES) {
+      const r = await run('ceiling search', 'a', rate, STEP_SEC);
+      if (!passes(r, p99Target)) break;
+      ceilingA = rate;
+    }
+    if (!ceilingA) ceilingA = LOW_RATE;
+    console.error(`a's ceiling ${ceilingA} rps; a and b at 25/50/75% of it`);
+    const fixed: { frac: number; rate: number; a: ScenarioResult; b: ScenarioResult }[] = [];
+    for (const frac of [0.25, 0.5, 0.75]) {
+      const rate = Math.round((ceilingA * frac) / 10) * 10;
+      const a = await run(`fixed ${frac * 100}%`, 'a', rate, FIXED_SEC);
+      const b = await run(`fixed ${frac * 100}%`, 'b', rate, FIXED_SEC);
+      fixed.push({ frac, rate, a, b });
+    }
+    console.error(`b's highest rate within the same p99 target (${p99Target.toFixed(1)} ms)`);
+    let ceilingB = 0;
+    for (const f of fixed) if (passes(f.b, p99Target)) ceilingB = f.rate;
+    const candidates = [...new Set([...RATES, ...fixed.map((f) => f.rate)])].sort((x, y) => x - y).filter((r) => r > ceilingB && r <= ceilingA);
+    for (const rate of candidates) {
+      if (fixed.some((f) => f.rate === rate)) break; // a fixed-rate run at this rate already failed
+      const r = await run('ceiling search', 'b', rate, STEP_SEC);
+      if (!passes(r, p99Target)) break;
+      ceilingB = rate;
+    }
+    console.error('streaming');
+    const streamA = await run('stream TTFB', 'a', STREAM_RATE, 10, true);
+    const streamB = await run('stream TTFB', 'b', STREAM_RATE, 10, true);
+    const summary = { machine: { ...machine, loadavgAtEnd: os.loadavg() }, p99Target, baseA, baseB, ceilingA, ceilingB, fixed, streamA, streamB, all: results };
+    const stamp = machine.date.replace(/[:.]/g, '-');
+    writeFileSync(path.join(outDir, `run-${stamp}.json`), JSON.stringify(summary, null, 1));
+    writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(summary, null, 1));
+    const md = markdown(summary);
+    writeFileSync(path.join(outDir, 'summary.md'), md);
+    console.log(md);
+  } finally {
+    await cleanup();
+  }
+}
+
+// ---- reporting ------------------------------------------------------------------------------
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
+
+function markdown(s: {
+  machine: Record<string, unknown> & { date: string; nproc: string; cpuModel: string; free: string; envoy: string; node: string; commit: string; workers: number; loadavgAtStart: number[]; loadavgAtEnd: number[] };
+  p99Target: number;
+  baseA: ScenarioResult;
+  baseB: ScenarioResult;
+  ceilingA: number;
+  ceilingB: number;
+  fixed: { frac: number; rate: number; a: ScenarioResult; b: ScenarioResult }[];
+  streamA: ScenarioResult;
+  streamB: ScenarioResult;
+  all: ScenarioResult[];
+}): string {
+  const m = s.machine;
+  const L: string[] = [];
+  L.push(`Run ${m.date}, commit ${m.commit}; ${m.nproc} cores (${m.cpuModel}); Envoy ${m.envoy}; Node ${m.node}; Switchboard workers: ${m.workers}; load average at start ${m.loadavgAtStart.map(f2).join(' ')}, at end ${m.loadavgAtEnd.map(f2).join(' ')}.`);
+  L.push('');
+  L.push('```');
+  L.push(m.free);
+  L.push('```');
+  L.push('');
+  L.push(`### Non-streamed ~4 KB chat completion (simulator latency ${m.simulatorLatencyMs} ms)`);
+  L.push('');
+  L.push(`Envoy alone's ceiling: **${s.ceilingA} rps** (p99 target ${f1(s.p99Target)} ms = ${P99_FACTOR}x its low-rate p99 ${f1(s.baseA.load.latency.p99)} ms, no errors, >= 95% of offered rate).`);
+  L.push(`Highest rate Envoy + Switchboard sustains within the same target: **${s.ceilingB || `< ${s.fixed[0]?.rate}`} rps**.`);
+  L.push('');
+  L.push('| rate (rps) | system | achieved | errors | p50 ms | p90 ms | p99 ms | max ms | added p50 / p90 / p99 (b-a) ms | p99 ratio b/a |');
+  L.push('|---:|---|---:|---:|---:|---:|---:|---:|---|---:|');
+  const rows: [number, ScenarioResult, ScenarioResult][] = [[LOW_RATE, s.baseA, s.baseB], ...s.fixed.map((f) => [f.rate, f.a, f.b] as [number, ScenarioResult, ScenarioResult])];
+  for (const [rate, a, b] of rows) {
+    const la = a.load.latency;
+    const lb = b.load.latency;
+    L.push(`| ${rate} | a Envoy | ${a.load.achievedRate} | ${a.load.errors + a.load.non2xx} | ${f1(la.p50)} | ${f1(la.p90)} | ${f1(la.p99)} | ${f1(la.max)} | | |`);
+    L.push(`| ${rate} | b +Switchboard | ${b.load.achievedRate} | ${b.load.errors + b.load.non2xx} | ${f1(lb.p50)} | ${f1(lb.p90)} | ${f1(lb.p99)} | ${f1(lb.max)} | ${f1(lb.p50 - la.p50)} / ${f1(lb.p90 - la.p90)} / ${f1(lb.p99 - la.p99)} | ${f2(lb.p99 / la.p99)} |`);
+  }
+  L.push('');
+  L.push('Ceiling searches (each step ' + STEP_SEC + ' s after a short warm-up):');
+  L.push('');
+  L.push('| system | rate | achieved | errors | p50 | p99 | max | generator send-lag p99 | generator CPU (cores) | foreign CPU (cores) |');
+  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of s.all.filter((x) => x.scenario === 'ceiling search')) {
+    L.push(`| ${r.system} | ${r.load.rate} | ${r.load.achievedRate} | ${r.load.errors + r.load.non2xx} | ${f1(r.load.latency.p50)} | ${f1(r.load.latency.p99)} | ${f1(r.load.latency.max)} | ${f1(r.load.sendLag.p99)} | ${r.load.generatorCpuShare} | ${r.foreignCores} |`);
+  }
+  L.push('');
+  L.push(`### Streaming (20 chunks, 5 ms apart, after ${m.simulatorLatencyMs} ms), ${STREAM_RATE} rps`);
+  L.push('');
+  L.push('| system | errors | TTFB p50 | TTFB p90 | TTFB p99 | total p50 | total p99 |');
+  L.push('|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of [s.streamA, s.streamB]) {
+    L.push(`| ${r.system === 'a' ? 'a Envoy' : 'b +Switchboard'} | ${r.load.errors + r.load.non2xx} | ${f1(r.load.ttfb.p50)} | ${f1(r.load.ttfb.p90)} | ${f1(r.load.ttfb.p99)} | ${f1(r.load.latency.p50)} | ${f1(r.load.latency.p99)} |`);
+  }
+  L.push(`Added TTFB (b-a): p50 ${f1(s.streamB.load.ttfb.p50 - s.streamA.load.ttfb.p50)} ms, p99 ${f1(s.streamB.load.ttfb.p99 - s.streamA.load.ttfb.p99)} ms.`);
+  L.push('');
+  L.push('### CPU seconds per 1,000 requests and peak RSS (VmHWM over the window)');
+  L.push('');
+  L.push('| scenario | system | rate | Envoy CPU s/1k | Switchboard workers CPU s/1k | simulator CPU s/1k | generator CPU s/1k | Envoy peak RSS MiB | workers peak RSS MiB | foreign CPU (cores) |');
+  L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const pick = (o: Record<string, number>, keys: string[]) => keys.map((k) => o[k]).find((v) => v !== undefined) ?? NaN;
+  for (const r of [s.baseA, s.baseB, ...s.fixed.flatMap((f) => [f.a, f.b]), s.streamA, s.streamB]) {
+    const envoyKey = r.system === 'a' ? ['envoy (a)'] : ['envoy (b)'];
+    const wk = ['switchboard (all)', 'worker 0'];
+    L.push(
+      `| ${r.scenario} | ${r.system} | ${r.load.rate} | ${f2(pick(r.cpuSecPer1k, envoyKey))} | ${r.system === 'b' ? f2(pick(r.cpuSecPer1k, wk)) : '-'} | ${f2(pick(r.cpuSecPer1k, ['simulator']))} | ${f2(pick(r.cpuSecPer1k, ['loadgen']))} | ${f1(pick(r.peakRssMiB, envoyKey))} | ${r.system === 'b' ? f1(pick(r.peakRssMiB, wk)) : '-'} | ${r.foreignCores} |`,
+    );
+  }
+  return L.join('\n');
+}
+
+// ---- profile summary ------------------------------------------------------------------------
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function summariseProfiles(dir: string) {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  const self = new Map<string, number>();
+  let totalUs = 0;
+  for (const file of files) {
+    const prof = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+    const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+    prof.samples.forEach((id, i) => {
+      const n = byId.get(id);
+      const dt = prof.timeDeltas[i] ?? 0;
+      if (!n) return;
+      totalUs += dt;
+      const cf = n.callFrame;
+      const where = cf.url ? `${cf.url.replace(`file://${repoRoot}/`, '').replace(/^.*node_modules\//, 'node_modules/')}:${cf.lineNumber + 1}` : '';
+      const key = `${cf.functionName || '(anonymous)'} ${where}`.trim();
+      self.set(key, (self.get(key) ?? 0) + dt);
+    });
+  }
+  const rows = [...self.entries()].sort((a, b) => b[1] - a[1]);
+  const pct = (us: number) => ((us / totalUs) * 100).toFixed(1);
+  const lines = [`Profiles: ${files.length} worker(s), ${(totalUs / 1e6).toFixed(1)} s sampled`, '', '| self % | function | where |', '|---:|---|---|'];
+  for (const [k, us] of rows.slice(0, 30)) {
+    const i = k.indexOf(' ');
+    lines.push(`| ${pct(us)} | ${i < 0 ? k : k.slice(0, i)} | ${i < 0 ? '' : k.slice(i + 1)} |`);
+  }
+  lines.push('', 'Project code only (excluding node_modules and node: internals):', '', '| self % | function | where |', '|---:|---|---|');
+  for (const [k, us] of rows.filter(([k]) => /(extproc|provider-adapters|envoy)\//.test(k) && !k.includes('node_modules')).slice(0, 20)) {
+    const i = k.indexOf(' ');
+    lines.push(`| ${pct(us)} | ${k.slice(0, i)} | ${k.slice(i + 1)} |`);
+  }
+  const md = lines.join('\n');
+  writeFileSync(path.join(outDir, 'profile.md'), md);
+  console.log(md);
+}
+
+process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+main().then(
+  () => process.exit(0),
+  async (err: unknown) => {
+    console.error(`bench failed: ${(err as Error).stack ?? String(err)}`);
+    await cleanup();
+    process.exit(1);
+  },
+);
