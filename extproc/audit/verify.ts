@@ -27,12 +27,14 @@ export interface VerifyResult {
 export function verifyChain(entries: readonly AuditEntry[], source: string, hmacKey?: string): VerifyProblem | undefined {
   let prevSeq = 0;
   let prevHash = GENESIS_HASH;
+  const seqs = new Set(entries.map((e) => e.seq));
   for (const entry of entries) {
     const { hash, ...unsigned } = entry;
     if (entryHash(unsigned, hmacKey) !== hash) {
       return { source, seq: entry.seq, reason: 'edited', message: `${source}: entry seq ${entry.seq} does not match its hash (edited)` };
     }
-    if (entry.seq > prevSeq + 1 && entry.prevHash !== prevHash) {
+    // A gap whose missing seq never shows up later is a deletion; otherwise entries moved.
+    if (entry.seq > prevSeq + 1 && !seqs.has(prevSeq + 1)) {
       return { source, seq: prevSeq + 1, reason: 'deleted', message: `${source}: entries ${prevSeq + 1}..${entry.seq - 1} are missing (deleted)` };
     }
     if (entry.seq !== prevSeq + 1 || entry.prevHash !== prevHash) {
