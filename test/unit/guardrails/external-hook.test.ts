@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fetch as undiciFetch } from 'undici';
 import { createGuardrails } from '../../../extproc/guardrails/index.ts';
-import type { ExternalHookFailure, FetchLike } from '../../../extproc/guardrails/index.ts';
+import type { ExternalHookFailure, FetchLike, GuardrailsConfigInput } from '../../../extproc/guardrails/index.ts';
 
 const fetchImpl = undiciFetch as unknown as FetchLike;
 const chat = (content: string) => ({ model: 'm', messages: [{ role: 'user', content }] });
@@ -16,7 +16,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function config(url: string, extra: Record<string, unknown> = {}) {
+function config(url: string, extra: { failOpen?: boolean } = {}): GuardrailsConfigInput {
   return {
     externalHooks: { moderation: { url, timeoutMs: 500, ...extra } },
     policies: { default: { actions: { secret: 'redact' }, externalHooks: ['moderation'] } },
