@@ -125,6 +125,8 @@ export interface TranslateJsonArgs {
   created: number;
   /** Upstream response headers (lower-case names); Retry-After etc. are carried into errors. */
   headers?: Record<string, string>;
+  /** openai-embeddings only: the client's encoding_format, when the provider had to be translated. */
+  encodingFormat?: 'float' | 'base64';
 }
 
 export interface TranslatedJson {
@@ -164,7 +166,8 @@ export function translateJsonResponse(args: TranslateJsonArgs): TranslatedJson {
     if (args.dialect === 'openai-embeddings') {
       if (!provider.parseEmbeddingsResponse || !dialect.renderEmbeddings) throw new TranslationError(unsupportedParam('input', args.providerType));
       const emb = provider.parseEmbeddingsResponse(parsed.value);
-      return { body: dialect.renderEmbeddings(emb, { model: args.model }, ctx), usage: emb.usage, finishReason: undefined };
+      const format = args.encodingFormat;
+      return { body: dialect.renderEmbeddings(emb, format ? { model: args.model, encodingFormat: format } : { model: args.model }, ctx), usage: emb.usage, finishReason: undefined };
     }
     const resp = provider.parseChatResponse(parsed.value);
     return { body: dialect.renderResponse(resp, ctx), usage: resp.usage, finishReason: resp.finishReason as string | undefined };
