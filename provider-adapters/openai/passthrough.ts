@@ -27,6 +27,8 @@ export function passthroughChatBody(
       delete body[from];
     }
   }
+  // Servers that only generate one choice (Groq) accept n only as 1.
+  if (!quirks.supportsN && body.n !== undefined && body.n !== null && body.n !== 1) fail(unsupportedParam('n', quirks.provider));
   if (policy.accepts) {
     for (const key of Object.keys(body)) {
       if (policy.accepts.has(key)) continue;
