@@ -90,6 +90,8 @@ export async function runLoad(opts: LoadOptions, onMeasure?: (phase: 'start' | '
   const status = new Uint16Array(total);
   const errorSamples: string[] = [];
   let errors = 0;
+  let cancelled = 0;
+  let cancelling = false;
   let done = 0;
   let lastDone = 0;
   let cpuStart = process.cpuUsage();
@@ -144,7 +146,8 @@ export async function runLoad(opts: LoadOptions, onMeasure?: (phase: 'start' | '
           status[i] = 0;
           if (finish()) {
             if (i >= warmup) errors++;
-            if (errorSamples.length < 5) errorSamples.push(`${err.name}: ${err.message}`);
+            if (cancelling) cancelled++;
+            else if (errorSamples.length < 5) errorSamples.push(`${err.name}: ${err.message}`);
           }
         },
       } as unknown as Parameters<Pool['dispatch']>[1],
@@ -176,7 +179,9 @@ export async function runLoad(opts: LoadOptions, onMeasure?: (phase: 'start' | '
   onMeasure?.('end');
   const cpu = process.cpuUsage(cpuStart);
   const windowMs = Math.max(1, (lastDone || performance.now()) - measureStartAt);
+  cancelling = true; // whatever is still in flight now has waited past the deadline
   await pool.destroy().catch(() => undefined);
+  if (cancelled) errorSamples.push(`${cancelled} requests still unanswered ${timeoutMs + 1000} ms after the last send: cancelled, counted as errors`);
 
   // Collect the measured window only.
   const lat: number[] = [];

@@ -170,8 +170,22 @@ async function cleanup() {
 }
 const results: ScenarioResult[] = [];
 
+/** Waits (up to 20 s) until our processes are idle: an overloaded run must not leak into the next. */
+async function quiesce(): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  while (performance.now() < deadline) {
+    const c0 = procs.reduce((s, p) => s + cpuSeconds(p.pid), 0);
+    await new Promise((r) => setTimeout(r, 500));
+    const c1 = procs.reduce((s, p) => s + cpuSeconds(p.pid), 0);
+    if (c1 - c0 < 0.05) return; // < 10% of a core over 0.5 s
+  }
+}
+
 async function scenario(name: string, system: 'a' | 'b', opts: Omit<LoadOptions, 'url'> & { url: string }): Promise<ScenarioResult> {
+  await quiesce();
   const { child } = await forkReady(path.join(benchDir, 'loadgen.ts'), []);
+  // Every process of ours is sampled (so "foreign" is really someone else's); the tables pick
+  // the system under test's own Envoy and workers.
   const all: Proc[] = [...procs.filter((p) => p.group !== 'loadgen'), { group: 'loadgen', label: 'loadgen', pid: child.pid as number }];
   let before: number[] = [];
   let after: number[] = [];
@@ -303,17 +317,8 @@ async function main() {
   const A = { url: `http://127.0.0.1:${PORTS.envoyAlone}`, path: '/v1/chat/completions' };
   const B = { url: gw.url, path: '/v1/chat/completions' };
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${vk}`, 'user-agent': 'switchboard-bench' };
-  // For system a only its own process is in the window, for b only its own Envoy.
-  const only = (sys: 'a' | 'b') => procs.filter((p) => p.label !== (sys === 'a' ? 'envoy (b)' : 'envoy (a)') && !(sys === 'a' && p.group === 'switchboard'));
-  const run = async (name: string, sys: 'a' | 'b', rate: number, durationSec: number, stream = false) => {
-    const saved = procs;
-    procs = only(sys);
-    try {
-      return await scenario(name, sys, { ...(sys === 'a' ? A : B), headers, body: stream ? STREAM_BODY : JSON_BODY, rate, durationSec, warmupSec: Math.min(2, durationSec / 3), stream, timeoutMs: 10_000 });
-    } finally {
-      procs = saved;
-    }
-  };
+  const run = (name: string, sys: 'a' | 'b', rate: number, durationSec: number, stream = false) =>
+    scenario(name, sys, { ...(sys === 'a' ? A : B), headers, body: stream ? STREAM_BODY : JSON_BODY, rate, durationSec, warmupSec: Math.min(2, durationSec / 3), stream, timeoutMs: 10_000 });
 
   // Both paths answer before anything is measured.
   for (const [sys, t] of [['a', A], ['b', B]] as const) {
@@ -417,6 +422,11 @@ function markdown(s: {
     const lb = b.load.latency;
     L.push(`| ${rate} | a Envoy | ${a.load.achievedRate} | ${a.load.errors + a.load.non2xx} | ${f1(la.p50)} | ${f1(la.p90)} | ${f1(la.p99)} | ${f1(la.max)} | | |`);
     L.push(`| ${rate} | b +Switchboard | ${b.load.achievedRate} | ${b.load.errors + b.load.non2xx} | ${f1(lb.p50)} | ${f1(lb.p90)} | ${f1(lb.p99)} | ${f1(lb.max)} | ${f1(lb.p50 - la.p50)} / ${f1(lb.p90 - la.p90)} / ${f1(lb.p99 - la.p99)} | ${f2(lb.p99 / la.p99)} |`);
+  }
+  const failed = s.all.filter((r) => r.load.errors + r.load.non2xx > 0);
+  if (failed.length) {
+    L.push('');
+    L.push('Errors by run: ' + failed.map((r) => `${r.scenario} ${r.system} @${r.load.rate}: statuses ${JSON.stringify(r.load.statusCounts)}${r.load.errorSamples.length ? ` (${r.load.errorSamples.at(-1)})` : ''}`).join('; ') + '.');
   }
   L.push('');
   L.push('Ceiling searches (each step ' + STEP_SEC + ' s after a short warm-up):');
