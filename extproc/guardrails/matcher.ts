@@ -104,34 +104,54 @@ function pushIfValid(compiled: CompiledRule, value: string, start: number, end: 
  * ASCII-lower-cased text), instead of one indexOf sweep per keyword.
  */
 export class KeywordIndex {
-  private readonly byFirstChar = new Map<number, { keyword: string; rules: number[] }[]>();
-  private readonly firstChars = new Uint8Array(65536);
+  // Keywords are bucketed by their first two characters; a 64 KiB bitmap of (low byte of first
+  // char, low byte of second char) rejects almost every position with two array reads.
+  private readonly byPair = new Map<number, { keyword: string; rules: number[] }[]>();
+  private readonly pairBits = new Uint8Array(65536);
+  private readonly singles: { keyword: string; rules: number[] }[] = [];
   add(keyword: string, ruleIndex: number): void {
-    const first = keyword.charCodeAt(0);
-    this.firstChars[first] = 1;
-    let list = this.byFirstChar.get(first);
-    if (!list) this.byFirstChar.set(first, (list = []));
+    if (keyword.length === 1) {
+      const single = this.singles.find((e) => e.keyword === keyword);
+      if (single) single.rules.push(ruleIndex);
+      else this.singles.push({ keyword, rules: [ruleIndex] });
+      return;
+    }
+    const c0 = keyword.charCodeAt(0);
+    const c1 = keyword.charCodeAt(1);
+    this.pairBits[((c0 & 0xff) << 8) | (c1 & 0xff)] = 1;
+    const key = c0 * 65536 + c1;
+    let list = this.byPair.get(key);
+    if (!list) this.byPair.set(key, (list = []));
     const entry = list.find((e) => e.keyword === keyword);
     if (entry) entry.rules.push(ruleIndex);
     else list.push({ keyword, rules: [ruleIndex] });
   }
   get empty(): boolean {
-    return this.byFirstChar.size === 0;
+    return this.byPair.size === 0 && this.singles.length === 0;
   }
-  /** hits[ruleIndex] = ascending offsets where one of that rule's keywords starts. */
+  /** hits[ruleIndex] = offsets where one of that rule's keywords starts (sorted by the caller). */
   find(haystack: string, hits: Map<number, number[]>): void {
-    const { firstChars, byFirstChar } = this;
-    for (let i = 0; i < haystack.length; i++) {
-      const c = haystack.charCodeAt(i);
-      if (firstChars[c] === 0) continue;
-      for (const { keyword, rules } of byFirstChar.get(c)!) {
-        if (!haystack.startsWith(keyword, i)) continue;
-        for (const r of rules) {
-          let list = hits.get(r);
-          if (!list) hits.set(r, (list = []));
-          if (list[list.length - 1] !== i) list.push(i);
-        }
+    const record = (rules: number[], at: number): void => {
+      for (const r of rules) {
+        let list = hits.get(r);
+        if (!list) hits.set(r, (list = []));
+        if (list[list.length - 1] !== at) list.push(at);
       }
+    };
+    for (const { keyword, rules } of this.singles) {
+      for (let at = haystack.indexOf(keyword); at !== -1; at = haystack.indexOf(keyword, at + 1)) record(rules, at);
+    }
+    if (this.byPair.size === 0) return;
+    const { pairBits, byPair } = this;
+    const last = haystack.length - 1;
+    let c1 = haystack.charCodeAt(0);
+    for (let i = 0; i < last; i++) {
+      const c0 = c1;
+      c1 = haystack.charCodeAt(i + 1);
+      if (pairBits[((c0 & 0xff) << 8) | (c1 & 0xff)] === 0) continue;
+      const list = byPair.get(c0 * 65536 + c1);
+      if (!list) continue;
+      for (const { keyword, rules } of list) if (keyword.length === 2 || haystack.startsWith(keyword, i)) record(rules, i);
     }
   }
 }
@@ -149,10 +169,74 @@ function keywordWindows(hits: number[], reach: number, length: number): [number,
   return windows;
 }
 
-function matchKeywordRule(ctx: ScanContext, compiled: CompiledRule, hits: number[], out: RawMatch[]): void {
+function isTokenChar(c: number, dots: boolean): boolean {
+  return isAlnum(c) || c === 45 || (dots && c === 46);
+}
+
+/** Hits that start a plausible token (see DetectionRule.prefixToken); linear in the text. */
+function plausibleTokenStarts(text: string, hits: number[], spec: NonNullable<DetectionRule['prefixToken']>): number[] {
+  const dots = spec.dots ?? false;
+  const kept: number[] = [];
+  for (const hit of hits) {
+    if (hit > 0 && isTokenChar(text.charCodeAt(hit - 1), false)) continue; // not a token start
+    const limit = Math.min(text.length, hit + (spec.max ?? spec.min) + 1);
+    let end = hit;
+    while (end < limit && isTokenChar(text.charCodeAt(end), dots)) end++;
+    const length = end - hit;
+    if (length < spec.min || (spec.max !== undefined && length > spec.max)) continue;
+    kept.push(hit);
+  }
+  return kept;
+}
+
+function isValueChar(c: number): boolean {
+  // Mirrors the generic rule's value class: no whitespace, quotes, brackets, separators.
+  return c > 32 && c !== 34 && c !== 39 && c !== 96 && c !== 44 && c !== 59 && c !== 40 && c !== 41 && c !== 123 && c !== 125 && c !== 91 && c !== 93 && c !== 60 && c !== 62 && c !== 61 && c !== 58;
+}
+
+/** Whether a separator at `at` is followed by a long enough value run. */
+function separatorWithValue(text: string, at: number, minValue: number): boolean {
+  const c = text.charCodeAt(at);
+  if (c !== 61 && c !== 58) return false;
+  let j = at + 1;
+  while (j < text.length && j - at <= 4) {
+    const d = text.charCodeAt(j);
+    if (d !== 32 && d !== 34 && d !== 39 && d !== 62) break;
+    j++;
+  }
+  let run = 0;
+  while (j + run < text.length && run < minValue && isValueChar(text.charCodeAt(j + run))) run++;
+  return run >= minValue;
+}
+
+/**
+ * Hits followed, within reach, by = or : and a long enough value run (DetectionRule.assignment).
+ * Each position is examined once: a queue holds the good separators ahead of the current hit.
+ */
+function plausibleAssignments(text: string, hits: number[], spec: NonNullable<DetectionRule['assignment']>): number[] {
+  const kept: number[] = [];
+  const separators: number[] = [];
+  let head = 0;
+  let scanned = 0;
+  for (const hit of hits) {
+    const end = Math.min(text.length, hit + spec.reach);
+    for (scanned = Math.max(scanned, hit); scanned < end; scanned++) {
+      if (separatorWithValue(text, scanned, spec.minValue)) separators.push(scanned);
+    }
+    while (head < separators.length && separators[head]! < hit) head++;
+    if (head < separators.length && separators[head]! < end) kept.push(hit);
+  }
+  return kept;
+}
+
+function matchKeywordRule(ctx: ScanContext, compiled: CompiledRule, allHits: number[], out: RawMatch[]): void {
   const source = compiled.rule.source;
-  if (source.kind !== 'keywords' || hits.length === 0) return;
-  if (hits.length > 1) hits.sort((a, b) => a - b);
+  if (source.kind !== 'keywords' || allHits.length === 0) return;
+  if (allHits.length > 1) allHits.sort((a, b) => a - b);
+  let hits = allHits;
+  if (compiled.rule.prefixToken) hits = plausibleTokenStarts(ctx.text, hits, compiled.rule.prefixToken);
+  if (compiled.rule.assignment) hits = plausibleAssignments(ctx.text, hits, compiled.rule.assignment);
+  if (hits.length === 0) return;
   const reach = compiled.rule.maxMatchLength + Math.max(...source.keywords.map((k) => k.length));
   for (const [ws, we] of keywordWindows(hits, reach, ctx.text.length)) matchInWindow(ctx.text, ws, we, compiled, out);
 }
@@ -223,6 +307,8 @@ function matchDigitGroupRule(ctx: ScanContext, compiled: CompiledRule, out: RawM
   const seps = source.separators;
   for (let i = 0; i < runs.length; i++) {
     const first = runs[i]!;
+    // Digits glued to letters (hex hashes, identifiers like v2, x86) never start a match.
+    if (first.start > 0 && isAlnum(text.charCodeAt(first.start - 1))) continue;
     for (const layout of source.layouts) {
       if (!groupLengthFits(layout[0]!, first.end - first.start)) continue;
       if (i + layout.length > runs.length) continue;
@@ -232,6 +318,10 @@ function matchDigitGroupRule(ctx: ScanContext, compiled: CompiledRule, out: RawM
       for (let g = 1; g < layout.length && ok; g++) {
         const prev = runs[i + g - 1]!;
         const cur = runs[i + g]!;
+        if (cur.start - prev.end > 2) {
+          ok = false;
+          break;
+        }
         const gap = text.slice(prev.end, cur.start);
         if (!seps.includes(gap)) ok = false;
         else if (!source.mixedSeparators && sepUsed !== undefined && gap !== sepUsed) ok = false;

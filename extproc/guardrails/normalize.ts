@@ -30,49 +30,91 @@ function readHex(text: string, at: number, count: number): number {
   return v;
 }
 
-/** Cheap test: nothing to normalise in plain ASCII without escape introducers. */
-function needsNormalising(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80 || c === 92 /* \ */ || c === 37 /* % */ || c === 38 /* & */) return true;
-  }
-  return false;
-}
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function normaliseOnce(text: string): MappedView | undefined {
-  if (!needsNormalising(text)) return undefined;
-  const chars: string[] = [];
-  const starts: number[] = [];
-  const ends: number[] = [];
-  const emit = (s: string, from: number, to: number): void => {
-    for (let k = 0; k < s.length; k++) {
-      chars.push(s[k]!);
-      starts.push(from);
-      ends.push(to);
+// NFKC of single code points, memoised: a flood of the same full-width character costs one call.
+const nfkcCache = new Map<number, string>();
+function nfkc(cp: number): string {
+  let folded = nfkcCache.get(cp);
+  if (folded === undefined) {
+    folded = String.fromCodePoint(cp).normalize('NFKC');
+    if (nfkcCache.size < 65536) nfkcCache.set(cp, folded);
+  }
+  return folded;
+}
+
+/** Growable output: text pieces plus the per-character map back to the input. */
+class ViewBuilder {
+  private readonly pieces: string[] = [];
+  starts = new Int32Array(1024);
+  ends = new Int32Array(1024);
+  length = 0;
+  private reserve(extra: number): void {
+    if (this.length + extra <= this.starts.length) return;
+    let size = this.starts.length * 2;
+    while (size < this.length + extra) size *= 2;
+    const starts = new Int32Array(size);
+    const ends = new Int32Array(size);
+    starts.set(this.starts.subarray(0, this.length));
+    ends.set(this.ends.subarray(0, this.length));
+    this.starts = starts;
+    this.ends = ends;
+  }
+  /** Unchanged input [from, to): each character maps to itself. */
+  copy(text: string, from: number, to: number): void {
+    if (to <= from) return;
+    this.reserve(to - from);
+    this.pieces.push(text.slice(from, to));
+    for (let k = from; k < to; k++) {
+      this.starts[this.length] = k;
+      this.ends[this.length++] = k + 1;
     }
+  }
+  /** Replacement text for input [from, to). */
+  emit(replacement: string, from: number, to: number): void {
+    this.reserve(replacement.length);
+    this.pieces.push(replacement);
+    for (let k = 0; k < replacement.length; k++) {
+      this.starts[this.length] = from;
+      this.ends[this.length++] = to;
+    }
+  }
+  view(): MappedView {
+    return { text: this.pieces.join(''), startMap: this.starts.slice(0, this.length), endMap: this.ends.slice(0, this.length) };
+  }
+}
+
+/**
+ * Undoes one level of hiding. Plain stretches are copied in bulk; only escape introducers and
+ * non-ASCII characters are looked at. Returns undefined when nothing changes (no allocation).
+ */
+function normaliseOnce(text: string): MappedView | undefined {
+  let out: ViewBuilder | undefined;
+  let copied = 0;
+  const replace = (replacement: string, from: number, to: number): void => {
+    out ??= new ViewBuilder();
+    out.copy(text, copied, from);
+    out.emit(replacement, from, to);
+    copied = to;
   };
   let i = 0;
   while (i < text.length) {
     const c = text.charCodeAt(i);
-    if (ZERO_WIDTH.has(c)) {
+    if (c < 0x80 && c !== 92 && c !== 37 && c !== 38) {
       i++;
       continue;
     }
-    if (c === 92 && text[i + 1] === 'u') {
-      const v = readHex(text, i + 2, 4);
-      if (v >= 0) {
-        if (!ZERO_WIDTH.has(v)) emit(String.fromCharCode(v), i, i + 6);
-        i += 6;
-        continue;
-      }
+    if (ZERO_WIDTH.has(c)) {
+      replace('', i, i + 1);
+      i++;
+      continue;
     }
-    if (c === 92 && text[i + 1] === 'x') {
-      const v = readHex(text, i + 2, 2);
+    if (c === 92 && (text[i + 1] === 'u' || text[i + 1] === 'x')) {
+      const width = text[i + 1] === 'u' ? 4 : 2;
+      const v = readHex(text, i + 2, width);
       if (v >= 0) {
-        emit(String.fromCharCode(v), i, i + 4);
-        i += 4;
+        replace(ZERO_WIDTH.has(v) ? '' : String.fromCharCode(v), i, i + 2 + width);
+        i += 2 + width;
         continue;
       }
     }
@@ -81,9 +123,9 @@ function normaliseOnce(text: string): MappedView | undefined {
       if (semi > i + 2 && semi - i <= 10) {
         const body = text.slice(i + 2, semi);
         const isHex = body[0] === 'x' || body[0] === 'X';
-        const v = isHex ? readHex(body, 1, body.length - 1) : /* decimal */ decimalValue(body);
+        const v = isHex ? readHex(body, 1, body.length - 1) : decimalValue(body);
         if (v >= 0 && v <= 0x10ffff) {
-          emit(String.fromCodePoint(v), i, semi + 1);
+          replace(String.fromCodePoint(v), i, semi + 1);
           i = semi + 1;
           continue;
         }
@@ -93,7 +135,7 @@ function normaliseOnce(text: string): MappedView | undefined {
       // A run of %XX bytes decodes together so multi-byte UTF-8 survives.
       const bytes: number[] = [];
       let j = i;
-      while (text.charCodeAt(j) === 37) {
+      while (text.charCodeAt(j) === 37 && bytes.length < 4096) {
         const v = readHex(text, j + 1, 2);
         if (v < 0) break;
         bytes.push(v);
@@ -106,7 +148,7 @@ function normaliseOnce(text: string): MappedView | undefined {
         } catch {
           decoded = String.fromCharCode(...bytes);
         }
-        emit(decoded, i, j);
+        replace(decoded, i, j);
         i = j;
         continue;
       }
@@ -114,17 +156,17 @@ function normaliseOnce(text: string): MappedView | undefined {
     if (c >= 0x80) {
       const cp = text.codePointAt(i)!;
       const width = cp > 0xffff ? 2 : 1;
-      const folded = String.fromCodePoint(cp).normalize('NFKC');
-      emit(folded, i, i + width);
+      const folded = nfkc(cp);
+      if (folded !== text.slice(i, i + width)) replace(folded, i, i + width);
       i += width;
       continue;
     }
-    emit(text[i]!, i, i + 1);
     i++;
   }
-  const out = chars.join('');
-  if (out === text) return undefined;
-  return { text: out, startMap: Int32Array.from(starts), endMap: Int32Array.from(ends) };
+  if (!out) return undefined;
+  const builder = out as ViewBuilder;
+  builder.copy(text, copied, text.length);
+  return builder.view();
 }
 
 function decimalValue(body: string): number {

@@ -50,6 +50,17 @@ export interface DetectionRule {
   /** Upper bound on a match's length in characters; also the stream scanner's hold-back. */
   maxMatchLength: number;
   validator?: ValidatorName;
+  /**
+   * Keyword rules whose value starts with the keyword (AKIA..., ghp_...): a hit only goes to the
+   * regex if it starts a run of token characters ([A-Za-z0-9_-], plus '.' when `dots`) whose
+   * length is within bounds. Keeps floods of near-misses ("AKIAAKIA...") out of re2js.
+   */
+  prefixToken?: { min: number; max?: number; dots?: boolean };
+  /**
+   * Assignment rules (key = value): a hit only goes to the regex if, within `reach` characters,
+   * a separator (= or :) is followed by a value run of at least `minValue` characters.
+   */
+  assignment?: { reach: number; minValue: number };
   /** Bounds on the value's length, for patterns kept unbounded for speed. */
   valueLength?: [number, number];
   minEntropy?: number;

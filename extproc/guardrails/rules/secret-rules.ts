@@ -20,6 +20,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}'),
     valueGroup: 1,
     maxMatchLength: 22,
+    prefixToken: { min: 20, max: 20 },
   },
   {
     id: 'aws_secret_key',
@@ -45,6 +46,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('AIza[0-9A-Za-z_-]{35}'),
     valueGroup: 1,
     maxMatchLength: 41,
+    prefixToken: { min: 39, max: 39 },
   },
   {
     id: 'gcp_service_account_key_id',
@@ -67,6 +69,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('GOCSPX-[A-Za-z0-9_-]{28}'),
     valueGroup: 1,
     maxMatchLength: 37,
+    prefixToken: { min: 35, max: 35 },
   },
   {
     id: 'azure_storage_key',
@@ -100,6 +103,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('gh[pousr]_[A-Za-z0-9]{36}'),
     valueGroup: 1,
     maxMatchLength: 42,
+    prefixToken: { min: 40, max: 40 },
     validator: 'crc32-base62-suffix',
   },
   {
@@ -112,6 +116,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}'),
     valueGroup: 1,
     maxMatchLength: 95,
+    prefixToken: { min: 93, max: 93 },
   },
   {
     id: 'gitlab_token',
@@ -123,6 +128,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('gl(?:pat|dt|rt|ptt|oas|cbt)-[0-9A-Za-z_-]{20,64}'),
     valueGroup: 1,
     maxMatchLength: 72,
+    prefixToken: { min: 25, max: 70 },
   },
   {
     id: 'slack_token',
@@ -134,6 +140,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('xox[bpares]-[0-9]{10,13}-[0-9]{10,13}(?:-[0-9]{10,13})?-[A-Za-z0-9]{24,34}'),
     valueGroup: 1,
     maxMatchLength: 90,
+    prefixToken: { min: 50, max: 90 },
   },
   {
     id: 'slack_webhook',
@@ -156,6 +163,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('[sr]k_(?:live|test)_[0-9A-Za-z]{24,99}'),
     valueGroup: 1,
     maxMatchLength: 110,
+    prefixToken: { min: 32, max: 107 },
   },
   {
     id: 'twilio_api_key',
@@ -167,6 +175,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('SK[0-9a-f]{32}'),
     valueGroup: 1,
     maxMatchLength: 36,
+    prefixToken: { min: 34, max: 34 },
   },
   {
     id: 'twilio_auth_token',
@@ -189,6 +198,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}'),
     valueGroup: 1,
     maxMatchLength: 71,
+    prefixToken: { min: 69, dots: true },
   },
   {
     id: 'npm_token',
@@ -200,6 +210,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('npm_[A-Za-z0-9]{36}'),
     valueGroup: 1,
     maxMatchLength: 42,
+    prefixToken: { min: 40, max: 40 },
     validator: 'crc32-base62-suffix',
   },
   {
@@ -212,6 +223,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,300}'),
     valueGroup: 1,
     maxMatchLength: 325,
+    prefixToken: { min: 70, max: 320 },
   },
   {
     id: 'openai_api_key',
@@ -234,6 +246,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA'),
     valueGroup: 1,
     maxMatchLength: 112,
+    prefixToken: { min: 108, max: 110 },
   },
   {
     id: 'groq_api_key',
@@ -245,6 +258,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('gsk_[A-Za-z0-9]{52}'),
     valueGroup: 1,
     maxMatchLength: 58,
+    prefixToken: { min: 56, max: 56 },
   },
   {
     id: 'huggingface_token',
@@ -256,6 +270,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('hf_[A-Za-z]{34}'),
     valueGroup: 1,
     maxMatchLength: 39,
+    prefixToken: { min: 37, max: 37 },
   },
   {
     id: 'databricks_token',
@@ -267,6 +282,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('dapi[a-f0-9]{32}(?:-[0-9])?'),
     valueGroup: 1,
     maxMatchLength: 40,
+    prefixToken: { min: 36, max: 38 },
   },
   {
     id: 'shopify_token',
@@ -278,6 +294,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}'),
     valueGroup: 1,
     maxMatchLength: 40,
+    prefixToken: { min: 38, max: 38 },
   },
   {
     id: 'digitalocean_token',
@@ -289,6 +306,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('do[por]_v1_[a-f0-9]{64}'),
     valueGroup: 1,
     maxMatchLength: 73,
+    prefixToken: { min: 71, max: 71 },
   },
   {
     id: 'linear_api_key',
@@ -300,6 +318,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('lin_api_[A-Za-z0-9]{40}'),
     valueGroup: 1,
     maxMatchLength: 50,
+    prefixToken: { min: 48, max: 48 },
   },
   {
     id: 'postman_api_key',
@@ -311,6 +330,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('PMAK-[a-f0-9]{24}-[a-f0-9]{34}'),
     valueGroup: 1,
     maxMatchLength: 66,
+    prefixToken: { min: 64, max: 64 },
   },
   {
     id: 'vault_token',
@@ -322,6 +342,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('hv[sb]\\.[A-Za-z0-9_-]{90,120}'),
     valueGroup: 1,
     maxMatchLength: 126,
+    prefixToken: { min: 94, dots: true },
   },
   {
     id: 'doppler_token',
@@ -333,6 +354,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('dp\\.(?:pt|st|sa|ct|scim|audit)\\.[A-Za-z0-9]{40,44}'),
     valueGroup: 1,
     maxMatchLength: 56,
+    prefixToken: { min: 46, dots: true },
   },
   {
     id: 'telegram_bot_token',
@@ -368,6 +390,7 @@ export const SECRET_RULES: DetectionRule[] = [
     pattern: token('eyJ[A-Za-z0-9_-]{8,1000}\\.eyJ[A-Za-z0-9_-]{2,1000}\\.[A-Za-z0-9_-]{0,1000}'),
     valueGroup: 1,
     maxMatchLength: 3010,
+    prefixToken: { min: 16, dots: true },
     validator: 'jwt',
   },
   {
@@ -401,6 +424,7 @@ export const SECRET_RULES: DetectionRule[] = [
     valueGroup: 1,
     maxMatchLength: 190,
     valueLength: [12, 128],
+    assignment: { reach: 40, minValue: 12 },
     validator: 'entropy',
     minEntropy: 3.5,
   },
