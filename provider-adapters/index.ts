@@ -6,7 +6,7 @@ import { invalidBody, TranslationError, unsupportedParam } from './canonical/err
 import { jsonBytes, parseJsonBytes } from './canonical/json.ts';
 import { streamCutError } from './canonical/provider-error.ts';
 import { estimateInputTokens } from './canonical/tokens.ts';
-import type { CanonicalRequest, ProviderTarget } from './canonical/types.ts';
+import type { CanonicalRequest, CanonicalResponse, ProviderTarget } from './canonical/types.ts';
 import { openAIClientWantsUsage } from './dialects/openai-chat/parse.ts';
 import { DIALECTS, PROVIDERS } from './registry.ts';
 import { ToolSequencer } from './canonical/tool-sequencer.ts';
@@ -127,6 +127,8 @@ export interface TranslateJsonArgs {
   headers?: Record<string, string>;
   /** openai-embeddings only: the client's encoding_format, when the provider had to be translated. */
   encodingFormat?: 'float' | 'base64';
+  /** Output guardrails over the answer's text (see TextFilter). */
+  textFilter?: TextFilter;
 }
 
 export interface TranslatedJson {
@@ -154,7 +156,7 @@ export function translateJsonResponse(args: TranslateJsonArgs): TranslatedJson {
     return errorResult(args.dialect, { status: 502, type: 'server_error', code: 'upstream_invalid_response', message: 'The upstream provider returned a body that is not JSON', param: null });
   }
   const json = { 'content-type': 'application/json' };
-  if (isPassthrough(args.dialect, provider) && provider.passthroughUsage) {
+  if (!(args.textFilter && args.dialect !== 'openai-embeddings') && isPassthrough(args.dialect, provider) && provider.passthroughUsage) {
     const { usage, finishReason } = provider.passthroughUsage(args.dialect, parsed.value);
     const out: TranslatedJson = { status: args.status, headers: json, body: args.body };
     if (usage) out.usage = usage;
@@ -170,13 +172,35 @@ export function translateJsonResponse(args: TranslateJsonArgs): TranslatedJson {
       return { body: dialect.renderEmbeddings(emb, format ? { model: args.model, encodingFormat: format } : { model: args.model }, ctx), usage: emb.usage, finishReason: undefined };
     }
     const resp = provider.parseChatResponse(parsed.value);
+    if (args.textFilter) {
+      const filtered = filterResponseText(resp, args.textFilter);
+      if (filtered.blocked) return { blocked: filtered.blocked, body: undefined, usage: resp.usage, finishReason: undefined };
+    }
     return { body: dialect.renderResponse(resp, ctx), usage: resp.usage, finishReason: resp.finishReason as string | undefined };
   });
   if ('ok' in result) return errorResult(args.dialect, result.error);
+  if ('blocked' in result && result.blocked) {
+    const blocked = errorResult(args.dialect, outputBlockedError(result.blocked.ruleId));
+    if (result.usage) blocked.usage = result.usage;
+    return blocked;
+  }
   const out: TranslatedJson = { status: 200, headers: json, body: jsonBytes(result.body) };
   if (result.usage) out.usage = result.usage;
   if (result.finishReason) out.finishReason = result.finishReason;
   return out;
+}
+
+/** Runs every text part of a whole answer through the filter, in order, in place. */
+function filterResponseText(resp: CanonicalResponse, filter: TextFilter): { blocked?: { ruleId: string } } {
+  for (const part of resp.content) {
+    if (part.type !== 'text') continue;
+    const a = filter.push(part.text);
+    if (a.blocked) return { blocked: a.blocked };
+    const b = filter.flush();
+    if (b.blocked) return { blocked: b.blocked };
+    part.text = a.text + b.text;
+  }
+  return {};
 }
 
 // ---------------------------------------------------------------- streams
@@ -197,6 +221,22 @@ export interface StreamTranslatorArgs {
   requestId: string;
   created: number;
   clientWantsUsage: boolean;
+  /** Output guardrails: rewrites (redacts) answer text in flight, or blocks the rest of it. */
+  textFilter?: TextFilter;
+}
+
+/**
+ * Sees the answer's text in order and may hold some back (a secret can straddle two chunks);
+ * what it returns is what the client gets. `blocked` ends the answer with the dialect's in-band
+ * error. Supplied by the caller, so the adapters stay pure.
+ */
+export interface TextFilter {
+  push(text: string): { text: string; blocked?: { ruleId: string } };
+  flush(): { text: string; blocked?: { ruleId: string } };
+}
+
+export function outputBlockedError(ruleId: string): GatewayErrorInfo {
+  return { status: 400, type: 'invalid_request_error', code: 'content_blocked', message: `The answer was stopped by an output guardrail (rule ${ruleId}).`, param: null };
 }
 
 const textEncoder = new TextEncoder();
@@ -231,19 +271,22 @@ class PassthroughTranslator implements StreamTranslator {
 class TranslatingTranslator implements StreamTranslator {
   private readonly decoder: StreamDecoder;
   private readonly encoder: StreamEncoder;
+  private readonly filter: TextFilter | undefined;
   private lastUsage: Usage | undefined;
   private text = '';
   private failed = false;
   private readonly sequencer = new ToolSequencer();
-  constructor(decoder: StreamDecoder, encoder: StreamEncoder) {
+  constructor(decoder: StreamDecoder, encoder: StreamEncoder, filter?: TextFilter) {
     this.decoder = decoder;
     this.encoder = encoder;
+    this.filter = filter;
   }
   push(chunk: Uint8Array): Uint8Array {
     return textEncoder.encode(this.encode(this.decoder.push(chunk)));
   }
   end(): { tail: Uint8Array; usage?: Usage; complete: boolean } {
     let out = this.encode(this.decoder.end());
+    out += this.flushFilter();
     let complete = false;
     if (!this.failed) {
       complete = this.decoder.complete();
@@ -260,14 +303,40 @@ class TranslatingTranslator implements StreamTranslator {
   }
   private encode(events: ReturnType<StreamDecoder['push']>): string {
     let out = '';
-    for (const ev of events.flatMap((e) => this.sequencer.push(e))) {
+    for (let ev of events.flatMap((e) => this.sequencer.push(e))) {
       if (this.failed) break; // nothing may follow an in-band error
+      if (this.filter && ev.type === 'text_delta') {
+        const r = this.filter.push(ev.text);
+        if (r.blocked) {
+          out += this.blocked(r.blocked.ruleId);
+          break;
+        }
+        if (!r.text) continue;
+        ev = { type: 'text_delta', text: r.text };
+      }
+      // Text the filter still holds belongs before the end of the message.
+      if (this.filter && (ev.type === 'finish' || ev.type === 'tool_call_start')) out += this.flushFilter();
+      if (this.failed) break;
       if (ev.type === 'text_delta') this.text += ev.text;
       if (ev.type === 'usage') this.lastUsage = ev.usage;
       if (ev.type === 'error') this.failed = true;
       out += this.encoder.encode(ev);
     }
     return out;
+  }
+
+  private flushFilter(): string {
+    if (!this.filter || this.failed) return '';
+    const r = this.filter.flush();
+    if (r.blocked) return this.blocked(r.blocked.ruleId);
+    if (!r.text) return '';
+    this.text += r.text;
+    return this.encoder.encode({ type: 'text_delta', text: r.text });
+  }
+
+  private blocked(ruleId: string): string {
+    this.failed = true;
+    return this.encoder.fail(outputBlockedError(ruleId));
   }
 }
 
@@ -279,10 +348,11 @@ export function createStreamTranslator(args: StreamTranslatorArgs): StreamTransl
     created: args.created,
     clientWantsUsage: args.clientWantsUsage,
   });
-  if (isPassthrough(args.dialect, provider) && provider.createPassthroughObserver) {
+  // Passthrough forwards bytes untouched; output guardrails need the text, so they translate.
+  if (!args.textFilter && isPassthrough(args.dialect, provider) && provider.createPassthroughObserver) {
     return new PassthroughTranslator(provider.createPassthroughObserver(args.dialect, args.clientWantsUsage), encoder);
   }
-  return new TranslatingTranslator(provider.createStreamDecoder(), encoder);
+  return new TranslatingTranslator(provider.createStreamDecoder(), encoder, args.textFilter);
 }
 
 export { invalidBody };

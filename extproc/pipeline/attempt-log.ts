@@ -1,14 +1,9 @@
 // Per-attempt outcomes from Envoy's access log service (the router's upstream_log): one entry per
 // attempt, including the ones a retry replaced. They feed key cooldowns and target health off the
-// hot path. The upstream filter tags each attempt with its target and key id as dynamic metadata,
-// which Envoy logs with the attempt (no header has to travel to the provider for it).
-import type { ProtoStruct } from '../server/messages.ts';
-
-const EXT_PROC_NAMESPACE = 'envoy.filters.http.ext_proc';
-
-export function attemptMetadata(target: string, keyId: string): ProtoStruct {
-  return { fields: { sb_target: { stringValue: target }, ...(keyId ? { sb_key: { stringValue: keyId } } : {}) } };
-}
+// hot path. Envoy logs the attempt's status, timing and request id but not which target or key our
+// upstream filter chose, and nothing the filter sets reaches that log except headers that would
+// travel to the provider. So the upstream filter writes each attempt into a journal by request id,
+// and a log entry takes the next unlogged attempt of its request (Envoy logs attempts in order).
 
 export interface AttemptOutcome {
   provider: string;
@@ -21,21 +16,28 @@ export interface AttemptOutcome {
   latencyMs?: number;
 }
 
+/** What Envoy's log says of one attempt, before it is joined with the journal. */
+export interface LoggedAttempt {
+  requestId: string;
+  status: number;
+  retryAfterSeconds?: number;
+  latencyMs?: number;
+}
+
 interface Duration {
-  seconds?: number | { toNumber(): number };
+  seconds?: number | string;
   nanos?: number;
 }
 
 interface HttpAccessLogEntry {
-  common_properties?: { time_to_first_upstream_rx_byte?: Duration; metadata?: { filter_metadata?: Record<string, ProtoStruct> } };
-  request?: { request_headers?: Record<string, string> };
+  common_properties?: { time_to_first_upstream_rx_byte?: Duration };
+  request?: { request_id?: string };
   response?: { response_code?: { value?: number }; response_headers?: Record<string, string> };
 }
 
 function millis(d: Duration | undefined): number | undefined {
   if (!d) return undefined;
-  const s = typeof d.seconds === 'object' && d.seconds ? d.seconds.toNumber() : Number(d.seconds ?? 0);
-  return s * 1000 + (d.nanos ?? 0) / 1e6;
+  return Number(d.seconds ?? 0) * 1000 + (d.nanos ?? 0) / 1e6;
 }
 
 /** Retry-After as seconds: delta-seconds or an HTTP date (relative to `now`). */
@@ -47,25 +49,60 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   return Number.isNaN(at) ? undefined : Math.max(0, (at - now) / 1000);
 }
 
-export function attemptOutcomes(entries: unknown[], now: number): AttemptOutcome[] {
-  const out: AttemptOutcome[] = [];
+export function loggedAttempts(entries: unknown[], now: number): LoggedAttempt[] {
+  const out: LoggedAttempt[] = [];
   for (const raw of entries as HttpAccessLogEntry[]) {
-    const fields = raw.common_properties?.metadata?.filter_metadata?.[EXT_PROC_NAMESPACE]?.fields;
-    const target = fields?.sb_target?.stringValue;
-    if (!target) continue; // the attempt never reached our upstream filter
-    const i = target.indexOf('/');
-    if (i < 0) continue;
-    const keyId = fields?.sb_key?.stringValue;
+    const requestId = raw.request?.request_id;
+    if (!requestId) continue;
     const retryAfter = parseRetryAfter(raw.response?.response_headers?.['retry-after'], now);
     const latency = millis(raw.common_properties?.time_to_first_upstream_rx_byte);
     out.push({
-      provider: target.slice(0, i),
-      model: target.slice(i + 1),
-      ...(keyId ? { keyId } : {}),
+      requestId,
       status: raw.response?.response_code?.value ?? 0,
       ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
       ...(latency !== undefined ? { latencyMs: latency } : {}),
     });
   }
   return out;
+}
+
+export interface JournalAttempt {
+  provider: string;
+  model: string;
+  keyId?: string;
+}
+
+/** Attempts this process's upstream filter made, until Envoy's log accounts for them. */
+export class AttemptJournal {
+  private readonly byRequest = new Map<string, { attempts: JournalAttempt[]; at: number }>();
+  private readonly ttlMs: number;
+
+  constructor(ttlMs = 120_000) {
+    this.ttlMs = ttlMs;
+  }
+
+  record(requestId: string, attempt: JournalAttempt, now: number): void {
+    const entry = this.byRequest.get(requestId);
+    if (entry) entry.attempts.push(attempt);
+    else this.byRequest.set(requestId, { attempts: [attempt], at: now });
+  }
+
+  /** Joins a logged attempt with the journal; undefined when another process made it. */
+  resolve(logged: LoggedAttempt): AttemptOutcome | undefined {
+    const entry = this.byRequest.get(logged.requestId);
+    const attempt = entry?.attempts.shift();
+    if (!entry || !attempt) return undefined;
+    if (entry.attempts.length === 0) this.byRequest.delete(logged.requestId);
+    const { requestId: _id, ...rest } = logged;
+    return { ...attempt, ...rest };
+  }
+
+  /** Drops attempts Envoy never logged (e.g. the access log stream was down). */
+  sweep(now: number): void {
+    for (const [id, entry] of this.byRequest) if (now - entry.at > this.ttlMs) this.byRequest.delete(id);
+  }
+
+  get size(): number {
+    return this.byRequest.size;
+  }
 }

@@ -37,7 +37,11 @@ export interface RouteInput {
   fallbackOverride?: Target[];
 }
 
-export type RouteDecision = { ok: true; rule: string; chainId: string; chain: Target[]; primary: Target } | { ok: false; reason: 'model_not_found' };
+export type RouteDecision =
+  | { ok: true; rule: string; chainId: string; chain: Target[]; primary: Target }
+  | { ok: false; reason: 'model_not_found' }
+  /** Every step's provider has all its keys cooling down (429 / 401 from the provider). */
+  | { ok: false; reason: 'keys_cooling_down'; retryAfterSeconds: number };
 
 export interface RoutingPort {
   decide(input: RouteInput): RouteDecision;

@@ -55,6 +55,7 @@ export class RouterFilter implements StreamHandler {
   private ctx: RequestContext | undefined;
   private responseStatus = 0;
   private upstreamTarget = '';
+  private responseHeaders: Record<string, string> = {};
   private attemptCount = 1;
   private translator: adapters.StreamTranslator | undefined;
   private bufferedError = false;
@@ -182,7 +183,10 @@ export class RouterFilter implements StreamHandler {
       return immediate(200, { 'content-type': 'application/json' }, enc.encode(JSON.stringify({ explain: routing.explain(routeInput) })), 'explain');
     }
     const decision = routing.decide(routeInput);
-    if (!decision.ok) return this.reject(this.dialect, gatewayErrors.modelNotFound(requestedModel));
+    if (!decision.ok) {
+      if (decision.reason === 'keys_cooling_down') return this.reject(this.dialect, gatewayErrors.rateLimited(`every provider of model ${requestedModel}`, decision.retryAfterSeconds));
+      return this.reject(this.dialect, gatewayErrors.modelNotFound(requestedModel));
+    }
     for (const step of decision.chain) {
       if (!this.deps.auth.isModelAllowed(principal, step.provider, step.model, requestedModel)) {
         return this.reject(this.dialect, gatewayErrors.modelNotAllowed(requestedModel));
@@ -192,6 +196,15 @@ export class RouterFilter implements StreamHandler {
     const providers = this.deps.providers();
     const primaryProvider = providers[decision.primary.provider];
     if (!primaryProvider) return this.reject(this.dialect, gatewayErrors.modelNotFound(requestedModel));
+    if (this.dialect === 'anthropic-count-tokens') {
+      // Only Anthropic counts tokens remotely; for any other provider the adapters answer locally.
+      const local = adapters.buildUpstreamRequest({ dialect: this.dialect, request: canonical, raw, provider: { type: primaryProvider.type, baseUrl: '' }, model: decision.primary.model });
+      if (local.ok && local.localResponse) {
+        this.phase = 'done';
+        this.finished = true;
+        return immediate(local.localResponse.status, local.localResponse.headers, local.localResponse.body, 'count_tokens');
+      }
+    }
     const maxOut = canonical.maxTokens ?? this.deps.defaultMaxOutputTokens;
     // Reserve for the dearest step of the chain: a fallback may answer.
     let estimateMicros = 0;
@@ -221,7 +234,7 @@ export class RouterFilter implements StreamHandler {
       dialect: this.dialect,
       pathModel: this.pathModel,
       stream,
-      clientWantsUsage: clientWantsUsage(raw),
+      clientWantsUsage: parsed.clientWantsUsage,
       request: canonical,
       raw,
       requestedModel,
@@ -260,6 +273,7 @@ export class RouterFilter implements StreamHandler {
 
   private onResponseHeaders(req: ProcessingRequest): ProcessingResponse {
     const h = headerMap(req.response_headers);
+    this.responseHeaders = Object.fromEntries(h);
     this.responseStatus = Number(h.get(':status') ?? '0');
     this.upstreamTarget = h.get(TARGET_RESPONSE_HEADER) ?? '';
     this.attemptCount = Number(h.get('x-envoy-attempt-count') ?? '1');
@@ -293,6 +307,7 @@ export class RouterFilter implements StreamHandler {
       };
     }
     const providerCfg = this.deps.providers()[provider];
+    const textFilter = this.outputFilter(ctx);
     this.translator = adapters.createStreamTranslator({
       dialect: ctx.dialect,
       providerType: (providerCfg?.type ?? 'openai') as ProviderType,
@@ -300,6 +315,7 @@ export class RouterFilter implements StreamHandler {
       requestId: ctx.requestId,
       created: Math.floor(ctx.startedAt / 1000),
       clientWantsUsage: ctx.clientWantsUsage,
+      ...(textFilter ? { textFilter } : {}),
     });
     return {
       response_headers: {
@@ -329,7 +345,9 @@ export class RouterFilter implements StreamHandler {
       await this.finish(err.status, 'upstream_failed');
       return bodyReplace(wire.body, { 'content-type': 'application/json' });
     }
+    const textFilter = this.bufferedError ? undefined : this.outputFilter(ctx);
     const out = adapters.translateJsonResponse({
+      ...(textFilter ? { textFilter } : {}),
       dialect: ctx.dialect,
       providerType: providerCfg.type,
       model: ctx.requestedModel,
@@ -337,6 +355,7 @@ export class RouterFilter implements StreamHandler {
       body,
       requestId: ctx.requestId,
       created: Math.floor(ctx.startedAt / 1000),
+      headers: this.responseHeaders,
     });
     ctx.usage = out.usage;
     const outBody = out.body;
@@ -357,6 +376,20 @@ export class RouterFilter implements StreamHandler {
     const [provider, model] = splitTarget(this.upstreamTarget);
     await this.finish(this.responseStatus, end.complete ? 'ok' : 'stream_cut', provider, model);
     return { response_body: { response: { body_mutation: { body: concat(out, tail) } } } };
+  }
+
+  /** Output guardrails as the adapters' text filter; findings go to metrics and the audit record. */
+  private outputFilter(ctx: RequestContext): adapters.TextFilter | undefined {
+    const guard = this.deps.guardrails().createStreamGuard(ctx.principal.guardrailPolicy);
+    if (!guard) return undefined;
+    const note = (r: { text: string; findings: { ruleId: string; action: 'block' | 'redact' | 'monitor' }[]; blocked?: { ruleId: string } }) => {
+      for (const f of r.findings) {
+        ctx.findings.push(f);
+        this.deps.metrics.guardrailFindings.inc({ rule: f.ruleId, action: f.action });
+      }
+      return r.blocked ? { text: r.text, blocked: r.blocked } : { text: r.text };
+    };
+    return { push: (text) => note(guard.push(text)), flush: () => note(guard.flush()) };
   }
 
   // --- shared ----------------------------------------------------------------------------
@@ -433,11 +466,6 @@ export class RouterFilter implements StreamHandler {
       this.deps.log.error({ err, requestId: this.requestId }, 'audit append failed');
     }
   }
-}
-
-function clientWantsUsage(raw: unknown): boolean {
-  const so = (raw as { stream_options?: { include_usage?: unknown } } | null)?.stream_options;
-  return so?.include_usage === true;
 }
 
 export const CONTEXT_HEADER = 'x-sb-ctx';

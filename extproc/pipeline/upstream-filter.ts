@@ -13,7 +13,7 @@ import { parseContextHeader } from './router-filter.ts';
 import type { ContextRegistry, RequestContext } from './request-context.ts';
 import type { Clock, CredentialsPort, KeyPoolPort, Principal } from './ports.ts';
 import { gatewayErrors } from '../errors/gateway-errors.ts';
-import { attemptMetadata } from './attempt-log.ts';
+import type { AttemptJournal } from './attempt-log.ts';
 import { CONTEXT_HEADER } from './router-filter.ts';
 
 export interface UpstreamFilterDeps {
@@ -23,6 +23,7 @@ export interface UpstreamFilterDeps {
   credentials: CredentialsPort;
   clock: Clock;
   log: Logger;
+  journal: AttemptJournal;
   onContextMiss(): void;
 }
 
@@ -102,6 +103,15 @@ export class UpstreamFilter implements StreamHandler {
   }
 
   private async translate(ctx: RequestContext, phase: 'request_headers' | 'request_body'): Promise<ProcessingResponse> {
+    const before = ctx.attempts.length;
+    const res = await this.translateAttempt(ctx, phase);
+    // Every attempt Envoy will log, answered by us or sent upstream, goes into the journal in order.
+    const attempt = ctx.attempts[before] ?? { provider: this.target.split('/')[0] ?? '', model: this.target.slice(this.target.indexOf('/') + 1) };
+    this.deps.journal.record(ctx.requestId, { provider: attempt.provider, model: attempt.model, ...(attempt.keyId ? { keyId: attempt.keyId } : {}) }, this.deps.clock.now());
+    return res;
+  }
+
+  private async translateAttempt(ctx: RequestContext, phase: 'request_headers' | 'request_body'): Promise<ProcessingResponse> {
     const slash = this.target.indexOf('/');
     const providerName = this.target.slice(0, slash);
     const model = this.target.slice(slash + 1);
@@ -173,11 +183,7 @@ export class UpstreamFilter implements StreamHandler {
       header_mutation: { set_headers: setHeaders(set), remove_headers: [...remove] },
       body_mutation: { body: wire.body },
     };
-    // The attempt's target and key reach Envoy's access log as this filter's dynamic metadata.
-    const dynamic_metadata = attemptMetadata(this.target, pick.keyId);
-    return phase === 'request_headers'
-      ? { request_headers: { response: common }, dynamic_metadata }
-      : { request_body: { response: { ...common, status: ResponseStatus.CONTINUE } }, dynamic_metadata };
+    return phase === 'request_headers' ? { request_headers: { response: common } } : { request_body: { response: { ...common, status: ResponseStatus.CONTINUE } } };
   }
 
   private credentialHeaders(type: ProviderType, provider: string, keyId: string): Record<string, string> {

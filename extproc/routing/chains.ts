@@ -64,3 +64,20 @@ export function buildChain(
   if (contextLengthStep !== undefined) spec.contextLengthStep = contextLengthStep;
   return spec;
 }
+
+/** The chain without its first `skip` steps (skip >= 1), or undefined when nothing is left. */
+export function chainSuffix(chain: ChainSpec, skip: number): ChainSpec | undefined {
+  const targets = chain.targets.slice(skip);
+  if (targets.length === 0) return undefined;
+  const contextLengthStep = chain.contextLengthStep !== undefined && chain.contextLengthStep >= skip ? chain.contextLengthStep - skip : undefined;
+  return { id: chainId(targets, chain.retry, contextLengthStep), targets, retry: chain.retry, ...(contextLengthStep !== undefined ? { contextLengthStep } : {}) };
+}
+
+export function chainSuffixes(chain: ChainSpec): ChainSpec[] {
+  const out: ChainSpec[] = [];
+  for (let skip = 1; skip < chain.targets.length; skip++) {
+    const suffix = chainSuffix(chain, skip);
+    if (suffix) out.push(suffix);
+  }
+  return out;
+}

@@ -100,6 +100,19 @@ export class KeyPool {
     return { exhausted: true, until };
   }
 
+  /** 0 when a key is usable now, else when the first one comes back (a pick without consuming). */
+  availableAt(provider: string, now: number): number {
+    const states = this.#pools.get(provider);
+    if (!states) return 0;
+    let until = Infinity;
+    for (const state of states) {
+      if (state.weight <= 0) continue;
+      if (state.cooldownUntil <= now) return 0;
+      until = Math.min(until, state.cooldownUntil);
+    }
+    return until;
+  }
+
   /** Feeds one attempt's outcome. Unknown providers or keys (removed by a reload) are ignored. */
   report(provider: string, keyId: string, report: KeyReport): void {
     const state = this.#pools.get(provider)?.find((candidate) => candidate.id === keyId);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.ts';
 import { resolveCredentials, type ResolvedCredentials } from '../config/credentials.ts';
-import { createRouter, HealthTracker, KeyPool, listChains } from '../routing/index.ts';
+import { chainSuffix, createRouter, HealthTracker, KeyPool, listChains } from '../routing/index.ts';
 import { Authenticator } from '../auth/authenticate.ts';
 import { CombinedKeyLookup, ConfigKeyLookup, DynamicKeyStore } from '../auth/key-store.ts';
 import { keyHashSecretFromEnv } from '../auth/virtual-key.ts';
@@ -19,8 +19,8 @@ import { Pricing, PriceUnknownError } from '../accounting/pricing.ts';
 import type { Principal as AuthPrincipal } from '../auth/key-record.ts';
 import type { ResolvedPolicy } from '../governance/policy.ts';
 import { ContextRegistry } from '../pipeline/request-context.ts';
-import type { AttemptOutcome } from '../pipeline/attempt-log.ts';
-import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, KeyPoolPort, PricingPort, Principal, RoutingPort } from '../pipeline/ports.ts';
+import { AttemptJournal, type AttemptOutcome, type LoggedAttempt } from '../pipeline/attempt-log.ts';
+import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, PricingPort, Principal, RoutingPort } from '../pipeline/ports.ts';
 import { RouterFilter } from '../pipeline/router-filter.ts';
 import { UpstreamFilter } from '../pipeline/upstream-filter.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -41,7 +41,7 @@ export interface RuntimeDeps {
 interface Snapshot {
   config: GatewayConfig;
   routing: RoutingPort;
-  keyPools: KeyPoolPort;
+  keyPools: KeyPool;
   credentials: ResolvedCredentials;
   guardrails: GuardrailsPort;
   chainIds: Set<string>;
@@ -62,6 +62,7 @@ function splitTarget(t: string): { provider: string; model: string } {
 export class Runtime {
   readonly registry = new ContextRegistry();
   readonly health = new HealthTracker();
+  readonly journal = new AttemptJournal();
   private snapshot: Snapshot;
   private readonly store: StateStore;
   private readonly governance: Governance;
@@ -134,7 +135,28 @@ export class Runtime {
     if (credentials.missing.length) this.deps.log.warn({ missing: credentials.missing }, 'provider keys not configured; requests routed to them will fail over');
     return {
       config,
-      routing: { decide: (input) => router.decide(input), explain: (input) => router.explain(input) },
+      routing: {
+        decide: (input) => {
+          const d = router.decide(input);
+          if (!d.ok) return d;
+          // Start the chain at the first step whose provider has a key that is not cooling down.
+          const now = this.deps.clock.now();
+          let soonest = Infinity;
+          for (let skip = 0; skip < d.chain.length; skip++) {
+            const step = d.chain[skip]!;
+            const at = keyPools.availableAt(step.provider, now);
+            if (at === 0) {
+              if (skip === 0) return d;
+              const suffix = chainSuffix({ id: d.chainId, targets: d.chain, retry: d.retry, ...(d.contextLengthStep !== undefined ? { contextLengthStep: d.contextLengthStep } : {}) }, skip);
+              if (!suffix || !chainIds.has(suffix.id)) return d;
+              return { ...d, chainId: suffix.id, chain: suffix.targets, primary: suffix.targets[0]! };
+            }
+            soonest = Math.min(soonest, at);
+          }
+          return { ok: false, reason: 'keys_cooling_down', retryAfterSeconds: Math.max(1, Math.ceil((soonest - now) / 1000)) };
+        },
+        explain: (input) => router.explain(input),
+      },
       keyPools,
       poolLayout,
       credentials,
@@ -215,6 +237,7 @@ export class Runtime {
         credentials: { apiKey: (p, k) => snap().credentials.apiKey(p, k), aws: (p, k) => snap().credentials.aws(p, k) },
         clock: this.deps.clock,
         log: this.deps.log,
+        journal: this.journal,
         onContextMiss: () => this.deps.metrics.rejections.inc({ code: 'context_miss' }),
       });
     }
@@ -235,7 +258,19 @@ export class Runtime {
     });
   }
 
-  /** One upstream attempt's outcome (from Envoy's access log, here or relayed from a sibling). */
+  /** Joins logged attempts with this process's journal; returns the ones another process made. */
+  observeLogged(logged: LoggedAttempt[]): LoggedAttempt[] {
+    const foreign: LoggedAttempt[] = [];
+    for (const l of logged) {
+      const outcome = this.journal.resolve(l);
+      if (outcome) this.observeAttempt(outcome);
+      else foreign.push(l);
+    }
+    this.journal.sweep(this.deps.clock.now());
+    return foreign;
+  }
+
+  /** One upstream attempt's outcome. */
   observeAttempt(a: AttemptOutcome): void {
     const now = this.deps.clock.now();
     const snap = this.snapshot;

@@ -7,7 +7,7 @@ import { createGrpcServer } from '../server/grpc-server.ts';
 import { createMetrics } from '../telemetry/metrics.ts';
 import { workerSocket } from '../../envoy/plan.ts';
 import { Runtime } from './runtime.ts';
-import { attemptOutcomes, type AttemptOutcome } from '../pipeline/attempt-log.ts';
+import { loggedAttempts, type LoggedAttempt } from '../pipeline/attempt-log.ts';
 import { createAuditSink } from '../audit/index.ts';
 import { createGuardrails } from '../guardrails/index.ts';
 
@@ -38,10 +38,9 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   const server = createGrpcServer({
     createStreamHandler: (role) => runtime.createStreamHandler(role),
     onAccessLog: (entries) => {
-      const outcomes = attemptOutcomes(entries, clock.now());
-      for (const o of outcomes) runtime.observeAttempt(o);
-      // Siblings keep their own key pools and health: the supervisor relays what this one saw.
-      if (outcomes.length) process.send?.({ type: 'attempts', outcomes });
+      const foreign = runtime.observeLogged(loggedAttempts(entries, clock.now()));
+      // Attempts made by a sibling worker: the supervisor relays them to it.
+      if (foreign.length) process.send?.({ type: 'attempts', logged: foreign });
     },
     onError: (err) => log.error({ err }, 'ext_proc stream failed'),
   });
@@ -50,9 +49,9 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   log.info({ addresses: bound }, 'ext_proc worker listening');
   process.send?.({ type: 'ready', worker: opts.workerIndex });
 
-  process.on('message', (msg: { type?: string; outcomes?: AttemptOutcome[] }) => {
+  process.on('message', (msg: { type?: string; logged?: LoggedAttempt[] }) => {
     if (msg?.type === 'attempts') {
-      for (const o of msg.outcomes ?? []) runtime.observeAttempt(o);
+      runtime.observeLogged(msg.logged ?? []);
       return;
     }
     if (msg?.type !== 'reload') return;
