@@ -346,9 +346,13 @@ async function main() {
     const p99Target = P99_FACTOR * baseA.load.latency.p99;
     console.error(`a's ceiling: step up until p99 > ${p99Target.toFixed(1)} ms (${P99_FACTOR}x a's low-rate p99), errors, or < 95% of the offered rate`);
     let ceilingA = 0;
+    // Other load on the machine only ever adds latency, so a failed step gets one more try.
+    const step = async (sys: 'a' | 'b', rate: number) => {
+      const r = await run('ceiling search', sys, rate, STEP_SEC);
+      return passes(r, p99Target) || passes(await run('ceiling search (retry)', sys, rate, STEP_SEC), p99Target);
+    };
     for (const rate of RATES) {
-      const r = await run('ceiling search', 'a', rate, STEP_SEC);
-      if (!passes(r, p99Target)) break;
+      if (!(await step('a', rate))) break;
       ceilingA = rate;
     }
     if (!ceilingA) ceilingA = LOW_RATE;
@@ -366,8 +370,8 @@ async function main() {
     const ladder = [...new Set([LOW_RATE, 75, 100, 125, 150, 200, ...RATES, ...fixed.map((f) => f.rate)])].sort((x, y) => x - y).filter((r) => r <= ceilingA);
     let ceilingB = 0;
     for (const rate of ladder) {
-      const r = bAt.get(rate) ?? (await run('ceiling search', 'b', rate, STEP_SEC));
-      if (!passes(r, p99Target)) break;
+      const earlier = bAt.get(rate);
+      if (!(earlier && passes(earlier, p99Target)) && !(await step('b', rate))) break;
       ceilingB = rate;
     }
     console.error('streaming');
@@ -433,8 +437,8 @@ function markdown(s: {
   L.push('');
   L.push('| system | rate | achieved | errors | p50 | p99 | max | generator send-lag p99 | generator CPU (cores) | foreign CPU (cores) |');
   L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of s.all.filter((x) => x.scenario === 'ceiling search')) {
-    L.push(`| ${r.system} | ${r.load.rate} | ${r.load.achievedRate} | ${r.load.errors + r.load.non2xx} | ${f1(r.load.latency.p50)} | ${f1(r.load.latency.p99)} | ${f1(r.load.latency.max)} | ${f1(r.load.sendLag.p99)} | ${r.load.generatorCpuShare} | ${r.foreignCores} |`);
+  for (const r of s.all.filter((x) => x.scenario.startsWith('ceiling search'))) {
+    L.push(`| ${r.system}${r.scenario.includes('retry') ? ' (retry)' : ''} | ${r.load.rate} | ${r.load.achievedRate} | ${r.load.errors + r.load.non2xx} | ${f1(r.load.latency.p50)} | ${f1(r.load.latency.p99)} | ${f1(r.load.latency.max)} | ${f1(r.load.sendLag.p99)} | ${r.load.generatorCpuShare} | ${r.foreignCores} |`);
   }
   L.push('');
   L.push(`### Streaming (20 chunks, 5 ms apart, after ${m.simulatorLatencyMs} ms), ${STREAM_RATE} rps`);
