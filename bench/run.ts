@@ -162,7 +162,7 @@ interface ScenarioResult {
   windowSec: number;
 }
 
-let procs: Proc[] = [];
+const procs: Proc[] = [];
 /** Stops whatever was started, also when a step fails half-way (Envoy would outlive us). */
 const cleanups: (() => Promise<void> | void)[] = [];
 async function cleanup() {
