@@ -10,6 +10,7 @@ import { Authenticator } from '../auth/authenticate.ts';
 import { CombinedKeyLookup, ConfigKeyLookup, DynamicKeyStore } from '../auth/key-store.ts';
 import { keyHashSecretFromEnv } from '../auth/virtual-key.ts';
 import { Governance } from '../governance/governance.ts';
+import { AdminService } from '../governance/admin.ts';
 import { StoreDirectory } from '../governance/directory.ts';
 import { createStateStore } from '../governance/create-store.ts';
 import { createGovernanceMetrics } from '../governance/metrics.ts';
@@ -68,6 +69,7 @@ export class Runtime {
   private readonly governance: Governance;
   private readonly directory: StoreDirectory;
   private readonly authenticator: Authenticator;
+  private readonly dynamicKeys: DynamicKeyStore;
   private readonly pricing: Pricing;
   private readonly deps: RuntimeDeps;
 
@@ -98,8 +100,9 @@ export class Runtime {
       reservationTtlMs: state.reservationTtlMs,
       clock,
     });
+    this.dynamicKeys = new DynamicKeyStore({ store: this.store, clock });
     this.authenticator = new Authenticator({
-      keys: new CombinedKeyLookup(new ConfigKeyLookup(() => this.snapshot.config.virtualKeys), new DynamicKeyStore({ store: this.store, clock })),
+      keys: new CombinedKeyLookup(new ConfigKeyLookup(() => this.snapshot.config.virtualKeys), this.dynamicKeys),
       secret: keyHashSecretFromEnv(deps.env),
     });
     this.pricing = new Pricing({ config: config.pricing, logger: deps.log, metrics: govMetrics });
@@ -114,6 +117,14 @@ export class Runtime {
 
   get config(): GatewayConfig {
     return this.snapshot.config;
+  }
+
+  /**
+   * The admin API's service over this worker's store, directory and key cache (shared with the
+   * authenticator, so a revocation through this worker applies to it at once).
+   */
+  createAdminService(): AdminService {
+    return new AdminService({ config: () => this.snapshot.config, store: this.store, keys: this.dynamicKeys, directory: this.directory, secret: keyHashSecretFromEnv(this.deps.env), clock: this.deps.clock });
   }
 
   /** Applies a validated config; in-flight requests keep the snapshot they started with. */

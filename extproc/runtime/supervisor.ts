@@ -12,6 +12,10 @@ import { bootstrapPlan } from '../../envoy/plan.ts';
 import { startEnvoy, waitEnvoyReady, type EnvoyProcess } from '../../envoy/launcher.ts';
 import { ensureKeyHashSecret } from './secrets.ts';
 import { KEY_HASH_SECRET_ENV } from '../auth/virtual-key.ts';
+import { relayMetrics } from '../admin/cluster-metrics.ts';
+
+/** How long the previous Envoy keeps serving its open connections after a hot restart. */
+const DRAIN_SECONDS = 2;
 
 const workerEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker-main.ts');
 
@@ -61,6 +65,8 @@ export async function startGateway(opts: StartOptions): Promise<GatewayHandle> {
       if (m?.type === 'attempts') workers.forEach((other, j) => j !== i && other.connected && other.send(m));
     }),
   );
+  // /metrics on the admin port sums every worker's registry.
+  relayMetrics(workers);
   const bootstrapFor = (current: GatewayConfig, previous?: GatewayConfig) =>
     buildBootstrap(bootstrapPlan(current, { workers: current.server.workers, accessLog: true, alsoChainsOf: previous }));
   let epoch = 0;
@@ -74,7 +80,7 @@ export async function startGateway(opts: StartOptions): Promise<GatewayHandle> {
       concurrency: 2,
       stdio: quiet ? 'ignore' : 'inherit',
       // The listener port names this gateway's shared-memory region, so two gateways on one host never collide.
-      hotRestart: { baseId: config.server.listener.port, epoch, drainSeconds: 5, parentShutdownSeconds: Math.ceil(config.server.requestTimeoutMs / 1000) + 5 },
+      hotRestart: { baseId: config.server.listener.port, epoch, drainSeconds: DRAIN_SECONDS, parentShutdownSeconds: Math.ceil(config.server.requestTimeoutMs / 1000) + DRAIN_SECONDS },
     });
   let bootstrap = bootstrapFor(config);
   let envoy: EnvoyProcess;
@@ -117,7 +123,10 @@ export async function startGateway(opts: StartOptions): Promise<GatewayHandle> {
         epoch += 1;
         const fresh = launch(nextBootstrap);
         try {
-          await waitEnvoyReady(fresh);
+          await waitEnvoyReady(fresh, 20_000, epoch);
+          // Connections still open on the previous Envoy reach only the old routes until it has
+          // drained them; the workers keep deciding old chains (present in both) until then.
+          await new Promise((r) => setTimeout(r, DRAIN_SECONDS * 1000 + 250));
         } catch (err) {
           epoch -= 1;
           console.error(`switchboard: the new Envoy configuration did not start (${(err as Error).message}); keeping the running one`);

@@ -10,6 +10,9 @@ import { Runtime } from './runtime.ts';
 import { loggedAttempts, type LoggedAttempt } from '../pipeline/attempt-log.ts';
 import { createAuditSink } from '../audit/index.ts';
 import { createGuardrails } from '../guardrails/index.ts';
+import { startAdminServer, type AdminServer } from '../admin/server.ts';
+import { answerMetricsCollection, gatewayMetrics } from '../admin/cluster-metrics.ts';
+import { keyHashSecretFromEnv } from '../auth/virtual-key.ts';
 
 export interface WorkerOptions {
   configFile: string;
@@ -47,6 +50,22 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   const addresses = [workerSocket(config.server.stateDir, opts.workerIndex), ...(opts.tcp ? [opts.tcp] : [])];
   const bound = await server.listen(addresses);
   log.info({ addresses: bound }, 'ext_proc worker listening');
+  answerMetricsCollection(metrics.registry);
+  // The admin API lives in worker 0: it holds a Runtime and its store (the one store with the
+  // in-memory state, which allows only one worker; with Redis every worker sees the same state).
+  let admin: AdminServer | undefined;
+  if (opts.workerIndex === 0) {
+    admin = await startAdminServer({
+      host: config.server.admin.host,
+      port: config.server.admin.port,
+      service: runtime.createAdminService(),
+      admins: () => runtime.config.admins,
+      secret: keyHashSecretFromEnv(process.env),
+      metrics: () => gatewayMetrics(metrics.registry),
+      log,
+    });
+    log.info({ address: admin.address }, 'admin API and /metrics listening');
+  }
   process.send?.({ type: 'ready', worker: opts.workerIndex });
 
   process.on('message', (msg: { type?: string; logged?: LoggedAttempt[] }) => {
@@ -65,6 +84,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
 
   const stop = async () => {
     log.info('draining');
+    await admin?.close();
     await server.drain(config.server.drainTimeoutMs);
     await audit.close();
     await runtime.close();

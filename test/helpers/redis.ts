@@ -1,10 +1,15 @@
 // Starts a throwaway redis-server on a free 127.0.0.1 port for one test file:
 //   const redis = await startRedis(); ... afterAll(() => redis.stop());
-// No persistence (--save '' --appendonly no). pause()/resume() freeze the process (SIGSTOP/SIGCONT)
-// to simulate a network partition where commands hang; kill()/restart() simulate a crash.
+// No persistence (--save '' --appendonly no) unless `persist`: then an append-only file fsynced on
+// every write, so kill() + restart() is a crash that loses no acknowledged write.
+// pause()/resume() freeze the process (SIGSTOP/SIGCONT) to simulate a network partition where
+// commands hang; kill()/restart() simulate a crash.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 export interface RedisServer {
   port: number;
@@ -12,7 +17,7 @@ export interface RedisServer {
   /** SIGSTOP: the server keeps its socket but answers nothing, like a partition. */
   pause(): void;
   resume(): void;
-  /** SIGKILL: the server is gone and its data with it. */
+  /** SIGKILL: the server is gone, and its data with it unless started with `persist`. */
   kill(): Promise<void>;
   /** Starts a fresh server on the same port. */
   restart(): Promise<void>;
@@ -59,8 +64,9 @@ async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-function spawnRedis(port: number): ChildProcess {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+function spawnRedis(port: number, dir: string | undefined): ChildProcess {
+  const persistence = dir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir] : ['--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
     stdio: 'ignore',
   });
   child.on('error', (error) => {
@@ -77,9 +83,10 @@ async function killChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(opts: { persist?: boolean } = {}): Promise<RedisServer> {
   const port = await freePort();
-  let child = spawnRedis(port);
+  const dir = opts.persist ? mkdtempSync(path.join(os.tmpdir(), 'sb-redis-')) : undefined;
+  let child = spawnRedis(port, dir);
   await waitForPing(port, 10_000);
   return {
     port,
@@ -89,9 +96,12 @@ export async function startRedis(): Promise<RedisServer> {
     kill: () => killChild(child),
     restart: async () => {
       await killChild(child);
-      child = spawnRedis(port);
+      child = spawnRedis(port, dir);
       await waitForPing(port, 10_000);
     },
-    stop: () => killChild(child),
+    stop: async () => {
+      await killChild(child);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
