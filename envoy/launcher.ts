@@ -2,6 +2,7 @@
 // put in .tools/) and runs it on a generated bootstrap.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -67,14 +68,31 @@ export function startEnvoy(opts: StartEnvoyOptions): EnvoyProcess {
   };
 }
 
-/** Waits until Envoy's admin /ready says LIVE (or the process exits). */
-export async function waitEnvoyReady(envoy: EnvoyProcess, timeoutMs = 20_000): Promise<void> {
+function getFresh(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+/**
+ * Waits until Envoy's admin says LIVE (or the process exits). After a hot restart the parent may
+ * still answer on the admin port, so the restart epoch must match too.
+ */
+export async function waitEnvoyReady(envoy: EnvoyProcess, timeoutMs = 20_000, epoch = 0): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (envoy.child.exitCode !== null) throw new Error(`envoy exited with code ${envoy.child.exitCode}`);
     try {
-      const r = await fetch(`${envoy.adminUrl}/ready`);
-      if (r.ok && (await r.text()).trim() === 'LIVE') return;
+      // A fresh connection each time: a kept-alive one would still reach the previous epoch.
+      const info = JSON.parse(await getFresh(`${envoy.adminUrl}/server_info`)) as { state?: string; command_line_options?: { restart_epoch?: number } };
+      if (info.state === 'LIVE' && (info.command_line_options?.restart_epoch ?? 0) === epoch) return;
     } catch {
       // not listening yet
     }
