@@ -22,7 +22,7 @@ export interface WorkerOptions {
 }
 
 export async function runWorker(opts: WorkerOptions): Promise<void> {
-  const log = pino({ name: 'switchboard', base: { worker: opts.workerIndex } });
+  const log = pino({ name: 'switchboard', base: { pid: process.pid, worker: opts.workerIndex } });
   const config = loadConfigFile(opts.configFile);
   const metrics = createMetrics();
   const clock = { now: () => Date.now() };
