@@ -276,6 +276,8 @@ async function main() {
     envoy: sh(`${findEnvoy()} --version`).replace(/^.*version:\s*/, ''),
     node: process.version,
     commit: sh(`git -C ${repoRoot} rev-parse --short HEAD`),
+    // Others edit the same checkout: the files that differed from HEAD when this run started.
+    uncommitted: sh(`git -C ${repoRoot} status --porcelain --untracked-files=no`).split('\n').filter(Boolean).map((l) => l.slice(3)),
     loadavgAtStart: os.loadavg(),
     workers: WORKERS,
     simulatorLatencyMs: LATENCY_MS,
@@ -394,7 +396,7 @@ const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
 
 function markdown(s: {
-  machine: Record<string, unknown> & { date: string; nproc: string; cpuModel: string; free: string; envoy: string; node: string; commit: string; workers: number; loadavgAtStart: number[]; loadavgAtEnd: number[] };
+  machine: Record<string, unknown> & { date: string; nproc: string; cpuModel: string; free: string; envoy: string; node: string; commit: string; uncommitted: string[]; workers: number; loadavgAtStart: number[]; loadavgAtEnd: number[] };
   p99Target: number;
   baseA: ScenarioResult;
   baseB: ScenarioResult;
@@ -408,6 +410,7 @@ function markdown(s: {
   const m = s.machine;
   const L: string[] = [];
   L.push(`Run ${m.date}, commit ${m.commit}; ${m.nproc} cores (${m.cpuModel}); Envoy ${m.envoy}; Node ${m.node}; Switchboard workers: ${m.workers}; load average at start ${m.loadavgAtStart.map(f2).join(' ')}, at end ${m.loadavgAtEnd.map(f2).join(' ')}.`);
+  if (m.uncommitted.length) L.push(`Working tree differed from ${m.commit} in: ${m.uncommitted.join(', ')}.`);
   L.push('');
   L.push('```');
   L.push(m.free);
