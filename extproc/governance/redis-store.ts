@@ -277,7 +277,9 @@ export class RedisStateStore implements StateStore {
   private async call<T>(command: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StateStoreUnavailableError(`redis did not answer within ${this.options.commandTimeoutMs} ms`)), this.options.commandTimeoutMs);
+      // Timers run before I/O in an event-loop turn: after a stall (GC, a long synchronous task)
+      // a reply that arrived in time would lose to the deadline. setImmediate lets pending I/O in first.
+      timer = setTimeout(() => setImmediate(() => reject(new StateStoreUnavailableError(`redis did not answer within ${this.options.commandTimeoutMs} ms`))), this.options.commandTimeoutMs);
     });
     const attempt = command();
     attempt.catch(() => undefined); // the deadline may win; never leave this rejection unhandled
