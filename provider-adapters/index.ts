@@ -171,7 +171,8 @@ export function translateJsonResponse(args: TranslateJsonArgs): TranslatedJson {
       const format = args.encodingFormat;
       return { body: dialect.renderEmbeddings(emb, format ? { model: args.model, encodingFormat: format } : { model: args.model }, ctx), usage: emb.usage, finishReason: undefined };
     }
-    const resp = provider.parseChatResponse(parsed.value);
+    // A passed-through request is answered in the dialect's own format (e.g. Responses).
+    const resp = (isPassthrough(args.dialect, provider) ? provider.parsePassthroughResponse?.(args.dialect, parsed.value) : undefined) ?? provider.parseChatResponse(parsed.value);
     if (args.textFilter) {
       const filtered = filterResponseText(resp, args.textFilter);
       if (filtered.blocked) return { blocked: filtered.blocked, body: undefined, usage: resp.usage, finishReason: undefined };
@@ -352,7 +353,8 @@ export function createStreamTranslator(args: StreamTranslatorArgs): StreamTransl
   if (!args.textFilter && isPassthrough(args.dialect, provider) && provider.createPassthroughObserver) {
     return new PassthroughTranslator(provider.createPassthroughObserver(args.dialect, args.clientWantsUsage), encoder);
   }
-  return new TranslatingTranslator(provider.createStreamDecoder(), encoder, args.textFilter);
+  const decoder = (isPassthrough(args.dialect, provider) ? provider.createPassthroughDecoder?.(args.dialect) : undefined) ?? provider.createStreamDecoder();
+  return new TranslatingTranslator(decoder, encoder, args.textFilter);
 }
 
 export { invalidBody };

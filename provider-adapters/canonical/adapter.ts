@@ -71,6 +71,14 @@ export interface ProviderAdapter {
   /** Usage from a native-dialect JSON body (passthrough responses are returned byte for byte). */
   passthroughUsage?(dialect: IngressDialect, json: unknown): { usage?: Usage; finishReason?: string };
   createPassthroughObserver?(dialect: IngressDialect, clientWantsUsage: boolean): PassthroughObserver;
+  /**
+   * When a native-dialect request was passed through but its answer must still be translated
+   * (output guardrails need the text), the answer is in the dialect's format, not necessarily in
+   * the format parseChatResponse / createStreamDecoder read. These read it; undefined (or absent)
+   * means the provider's chat format is the dialect's format.
+   */
+  parsePassthroughResponse?(dialect: IngressDialect, json: unknown): CanonicalResponse | undefined;
+  createPassthroughDecoder?(dialect: IngressDialect): StreamDecoder | undefined;
 }
 
 export interface DialectAdapter {

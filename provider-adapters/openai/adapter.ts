@@ -14,6 +14,7 @@ import { fromOpenAIChatResponse } from './response.ts';
 import { OpenAIChatPassthrough, OpenAIChatStreamDecoder } from './stream.ts';
 import { usageFromOpenAI } from './usage.ts';
 import { OpenAIResponsesPassthrough } from './responses-passthrough.ts';
+import { fromOpenAIResponsesResponse, OpenAIResponsesStreamDecoder } from './responses-decode.ts';
 import { arr, obj, str } from '../canonical/json.ts';
 
 export type OpenAIOperation = 'chat/completions' | 'responses' | 'embeddings';
@@ -24,6 +25,8 @@ export interface OpenAIFormatOptions {
   /** Host and path for an operation on this target. */
   route(target: ProviderTarget, model: string, op: OpenAIOperation): { host: string; path: string };
   nativeDialects: readonly IngressDialect[];
+  /** The `model` the body carries for an operation (Azure's Responses API wants the deployment). */
+  bodyModel?(target: ProviderTarget, model: string, op: OpenAIOperation): string;
 }
 
 function wire(route: { host: string; path: string }, body: JsonObject): WireRequest {
@@ -63,7 +66,7 @@ export function createOpenAIFormatAdapter(opts: OpenAIFormatOptions): ProviderAd
     passthrough(dialect, raw, _request, target, model) {
       const op = OP_FOR_DIALECT[dialect];
       if (!op || !isObject(raw)) fail(unsupportedParam('model', quirks.provider, `dialect ${dialect} cannot pass through`));
-      const { body, dropped } = passthroughChatBody(raw, model, quirks, op === 'chat/completions' ? opts.policy : {});
+      const { body, dropped } = passthroughChatBody(raw, opts.bodyModel?.(target, model, op) ?? model, quirks, op === 'chat/completions' ? opts.policy : {});
       if (op !== 'chat/completions') delete body.stream_options;
       return { wire: wire(opts.route(target, model, op), body), droppedParams: dropped };
     },
@@ -81,6 +84,14 @@ export function createOpenAIFormatAdapter(opts: OpenAIFormatOptions): ProviderAd
 
     createPassthroughObserver(dialect, clientWantsUsage) {
       return dialect === 'openai-responses' ? new OpenAIResponsesPassthrough() : new OpenAIChatPassthrough(clientWantsUsage);
+    },
+
+    // A passed-through Responses request is answered in Responses format, not chat format.
+    parsePassthroughResponse(dialect, json) {
+      return dialect === 'openai-responses' ? fromOpenAIResponsesResponse(json) : undefined;
+    },
+    createPassthroughDecoder(dialect) {
+      return dialect === 'openai-responses' ? new OpenAIResponsesStreamDecoder() : undefined;
     },
   };
 }

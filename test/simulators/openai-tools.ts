@@ -14,6 +14,8 @@ export interface OpenAIToolsSimulatorOptions {
   /** When set, requests without this key get OpenAI's 401. */
   apiKey?: string;
   paceMs?: number;
+  /** azure: the deployments that exist; others get Azure's 404 DeploymentNotFound. */
+  deployments?: string[];
 }
 
 type Json = Record<string, unknown>;
@@ -202,6 +204,13 @@ export function createOpenAIToolsSimulator(opts: OpenAIToolsSimulatorOptions = {
       if (problem) return openAIError(res, 400, problem, 'invalid_request_error', 'BadRequest');
     }
     if (!isObj(req.json)) return openAIError(res, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error', null);
+    if (flavour === 'azure' && opts.deployments) {
+      // Chat and embeddings name the deployment in the path; the Responses API in the body's model.
+      const deployment = op === 'responses' ? String(req.json.model ?? '') : decodeURIComponent(/^\/openai\/deployments\/([^/]+)\//.exec(path)?.[1] ?? '');
+      if (!opts.deployments.includes(deployment)) {
+        return openAIError(res, 404, `The API deployment ${deployment} for this resource does not exist.`, 'invalid_request_error', 'DeploymentNotFound');
+      }
+    }
     if (op === 'chat') return chat(req, req.json, b, res, opts.paceMs ?? 0);
     if (op === 'responses') return responses(req, req.json, b, res, opts.paceMs ?? 0);
     return embeddings(req, req.json, res);
