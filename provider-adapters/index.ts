@@ -5,7 +5,7 @@ import type { DialectAdapter, ProviderAdapter, PassthroughObserver, StreamDecode
 import { invalidBody, TranslationError, unsupportedParam } from './canonical/errors.ts';
 import { jsonBytes, parseJsonBytes } from './canonical/json.ts';
 import { streamCutError } from './canonical/provider-error.ts';
-import { estimateInputTokens } from './canonical/tokens.ts';
+import { countInputTokens } from './canonical/tokens.ts';
 import type { CanonicalRequest, CanonicalResponse, ProviderTarget } from './canonical/types.ts';
 import { openAIClientWantsUsage } from './dialects/openai-chat/parse.ts';
 import { DIALECTS, PROVIDERS } from './registry.ts';
@@ -14,7 +14,7 @@ import { ToolSequencer } from './canonical/tool-sequencer.ts';
 export type * from './contract.ts';
 export type * from './canonical/types.ts';
 export { detectDialect, type DetectedDialect } from './detect.ts';
-export { estimateInputTokens, IMAGE_TOKEN_ESTIMATE } from './canonical/tokens.ts';
+export { countInputTokens, estimateInputTokens, estimateTextTokens, IMAGE_TOKEN_ESTIMATE } from './canonical/tokens.ts';
 export { signBedrockRequest, type AwsCredentials } from './bedrock/sign.ts';
 
 function dialectAdapter(dialect: IngressDialect): DialectAdapter {
@@ -105,7 +105,7 @@ export function buildUpstreamRequest(args: BuildUpstreamArgs): BuildResult {
         if (!provider.buildEmbeddings) throw new TranslationError(unsupportedParam('input', args.provider.type, 'this provider has no embeddings endpoint'));
         return { ok: true, ...provider.buildEmbeddings(args.request, args.provider, args.model) };
       case 'count_tokens': {
-        const body = jsonBytes({ input_tokens: estimateInputTokens(args.request) });
+        const body = jsonBytes({ input_tokens: countInputTokens(args.request) });
         const localResponse: WireResponse = { status: 200, headers: { 'content-type': 'application/json' }, body };
         return { ok: true, wire: { method: 'POST', path: '', headers: {}, body: new Uint8Array() }, droppedParams: [], localResponse };
       }

@@ -3,7 +3,7 @@
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import {
-  buildUpstreamRequest, estimateInputTokens, IMAGE_TOKEN_ESTIMATE, parseIngress, translateJsonResponse,
+  buildUpstreamRequest, countInputTokens, estimateInputTokens, IMAGE_TOKEN_ESTIMATE, parseIngress, translateJsonResponse,
 } from '../../../provider-adapters/index.ts';
 import type { IngressDialect, ProviderType } from '../../../provider-adapters/index.ts';
 import { bytes, fixtureBytes, fixtureJson, reassembleAnthropic, reassembleOpenAIChat, runStream, sseEvents, streamArgs, text } from './helpers.ts';
@@ -129,11 +129,30 @@ describe.each(pairs)('%s -> %o', (dialect, provider) => {
   });
 });
 
-describe('estimateInputTokens', () => {
-  test('counts text with o200k and images flat', () => {
-    const p = parseIngress('openai-chat', bytes(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'hello world' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }] }] })), {});
-    if (!p.ok) throw new Error();
-    expect(estimateInputTokens(p.request)).toBe(2 + IMAGE_TOKEN_ESTIMATE + 3);
+describe('input token counts', () => {
+  const parsed = (content: unknown) => {
+    const p = parseIngress('openai-chat', bytes(JSON.stringify({ model: 'm', messages: [{ role: 'user', content }] })), {});
+    if (!p.ok) throw new Error(p.error.message);
+    return p.request;
+  };
+
+  test('countInputTokens counts text with o200k and images flat', () => {
+    const request = parsed([{ type: 'text', text: 'hello world' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }]);
+    expect(countInputTokens(request)).toBe(2 + IMAGE_TOKEN_ESTIMATE + 3);
+  });
+
+  test('estimateInputTokens is one pass: letters and digits at 4 per token, punctuation and other characters one each', () => {
+    // 'hello, world' = 10 letters -> 3, one comma -> 1, spaces free; '你好' -> 2; image flat; 3 framing.
+    expect(estimateInputTokens(parsed([{ type: 'text', text: 'hello, world' }, { type: 'text', text: '你好' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }]))).toBe(3 + 1 + 2 + IMAGE_TOKEN_ESTIMATE + 3);
+  });
+
+  test.each([
+    ['English prose', 'The quarterly report shows revenue growth driven by subscriptions and services. '.repeat(40)],
+    ['code', 'function add(a: number, b: number): number {\n  return a + b;\n}\n'.repeat(40)],
+    ['Chinese', '这是一个关于季度收入增长的报告，主要由订阅和服务推动。'.repeat(40)],
+  ])('the estimate does not fall below the exact count by more than 10%% (%s)', (_name, text) => {
+    const request = parsed(text);
+    expect(estimateInputTokens(request)).toBeGreaterThanOrEqual(countInputTokens(request) * 0.9);
   });
 
   test('count_tokens: forwarded to Anthropic, answered locally elsewhere', () => {
