@@ -23,6 +23,8 @@ function read(ref: SecretRef | undefined, env: NodeJS.ProcessEnv): string | unde
 export interface ResolvedCredentials extends CredentialsPort {
   /** References that resolved to nothing, for a start-up warning. */
   missing: string[];
+  /** Every credential value replaced by [REDACTED] (bytes unchanged when none occurs). */
+  scrub(body: Uint8Array): Uint8Array;
 }
 
 export function resolveCredentials(providers: Record<string, ProviderConfig>, env: NodeJS.ProcessEnv = process.env): ResolvedCredentials {
@@ -51,8 +53,19 @@ export function resolveCredentials(providers: Record<string, ProviderConfig>, en
   const fail = (id: string): never => {
     throw new MissingCredentialError(`provider key ${id} is not configured (${refs.get(id) ?? 'unknown key'})`);
   };
+  // Short values could match ordinary text; real credentials are long.
+  const values = [...apiKeys.values(), ...[...aws.values()].flatMap((c) => [c.accessKeyId, c.secretAccessKey, ...(c.sessionToken ? [c.sessionToken] : [])])].filter((v) => v.length >= 8);
+  const needles = values.map((v) => Buffer.from(v, 'utf8'));
+  const scrub = (body: Uint8Array): Uint8Array => {
+    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (!needles.some((n) => buf.includes(n))) return body;
+    let text = buf.toString('utf8');
+    for (const v of values) text = text.split(v).join('[REDACTED]');
+    return Buffer.from(text, 'utf8');
+  };
   return {
     missing,
+    scrub,
     apiKey: (provider, keyId) => apiKeys.get(`${provider}/${keyId}`) ?? fail(`${provider}/${keyId}`),
     aws: (provider, keyId) => aws.get(`${provider}/${keyId}`) ?? fail(`${provider}/${keyId}`),
   };

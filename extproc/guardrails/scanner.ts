@@ -3,6 +3,7 @@
 import { compileRule, compileRuleSet, findMatches, maxMatchLength, ScanContext } from './matcher.ts';
 import type { CompiledRule, CompiledRuleSet } from './matcher.ts';
 import { encodedRuns, normaliseWithMap } from './normalize.ts';
+import type { MappedView } from './normalize.ts';
 import type { DetectionRule } from './rules/rule-types.ts';
 import type { Evasion, RawMatch } from './types.ts';
 
@@ -44,9 +45,18 @@ function collect(text: string, rules: CompiledRuleSet, depth: number, toOriginal
   if (normalised) {
     const { startMap, endMap } = normalised;
     const viewToOriginal: ToOriginal = (s, e) => toOriginal(startMap[s]!, endMap[e - 1]!);
-    for (const m of findMatches(new ScanContext(normalised.text), rules)) {
-      const [start, end] = viewToOriginal(m.start, m.end);
-      out.push({ ...m, start, end, evasion: evasion ?? 'normalised' });
+    // Only the neighbourhoods of what normalisation changed can hold a match the plain pass
+    // missed: elsewhere the view is the original text, already scanned.
+    const view = normalised.text;
+    for (const [ws, we] of changedWindows(text, normalised, rules.margin)) {
+      const sub = ws === 0 && we === view.length ? view : view.slice(ws, we);
+      for (const m of findMatches(new ScanContext(sub), rules)) {
+        // A window edge can cut a token or a digit run and fake a boundary: such matches lie
+        // a whole margin away from any change, so the plain pass has them if they are real.
+        if ((ws > 0 && m.start <= 1) || (we < view.length && m.end >= sub.length - 1)) continue;
+        const [start, end] = viewToOriginal(ws + m.start, ws + m.end);
+        out.push({ ...m, start, end, evasion: evasion ?? 'normalised' });
+      }
     }
     decodeSource = normalised.text;
     decodeToOriginal = viewToOriginal;
@@ -59,13 +69,45 @@ function collect(text: string, rules: CompiledRuleSet, depth: number, toOriginal
   }
 }
 
+/**
+ * View ranges around every character normalisation produced or dropped, widened by `margin` on
+ * both sides and merged. A view character is unchanged when it is a one-to-one copy of the
+ * original character right after its predecessor's.
+ */
+function changedWindows(original: string, view: MappedView, margin: number): [number, number][] {
+  const { text, startMap, endMap } = view;
+  const windows: [number, number][] = [];
+  const n = text.length;
+  let prevEnd = 0;
+  for (let k = 0; k < n; k++) {
+    const s = startMap[k]!;
+    const e = endMap[k]!;
+    const changed = s !== prevEnd || e - s !== 1 || text.charCodeAt(k) !== original.charCodeAt(s);
+    prevEnd = e;
+    if (!changed) continue;
+    const from = Math.max(0, k - 1 - margin);
+    const to = Math.min(n, k + 1 + margin);
+    const last = windows[windows.length - 1];
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else windows.push([from, to]);
+  }
+  // Characters dropped at the very end (e.g. a trailing zero-width space).
+  if (prevEnd !== original.length && n > 0) {
+    const from = Math.max(0, n - 1 - margin);
+    const last = windows[windows.length - 1];
+    if (last && from <= last[1]) last[1] = n;
+    else windows.push([from, n]);
+  }
+  return windows;
+}
+
 const RANK: Record<DetectionRule['specificity'], number> = { provider: 0, pii: 1, generic: 2, heuristic: 3 };
 
 /**
  * One finding per place: exact duplicates (same rule and span, e.g. seen in two views) collapse,
  * and a generic guess overlapping a provider-specific finding is dropped.
  */
-function resolveOverlaps(matches: RawMatch[], specificity: Map<string, DetectionRule['specificity']>): RawMatch[] {
+export function resolveOverlaps(matches: RawMatch[], specificity: Map<string, DetectionRule['specificity']>): RawMatch[] {
   const seen = new Set<string>();
   const unique: RawMatch[] = [];
   for (const m of matches) {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import * as adapters from '../../provider-adapters/index.ts';
 import type { GatewayErrorInfo, IngressDialect, ProviderType, Usage } from '../../provider-adapters/contract.ts';
 import { gatewayErrors } from '../errors/gateway-errors.ts';
-import { BodySendMode, headerMap, immediate, setHeaders, type ProcessingRequest, type ProcessingResponse } from '../server/messages.ts';
+import { BodySendMode, bodyBytes, headerMap, immediate, setHeaders, type ProcessingRequest, type ProcessingResponse } from '../server/messages.ts';
 import type { StreamHandler } from '../server/processing-stream.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { CHAIN_HEADER, chainKey, TARGET_RESPONSE_HEADER } from '../../envoy/bootstrap.ts';
@@ -36,6 +36,8 @@ export interface RouterFilterDeps {
   metrics: Metrics;
   /** Bound for a reservation when the request sets no max tokens. */
   defaultMaxOutputTokens: number;
+  /** Replaces every configured provider credential found in a body. */
+  scrubSecrets(body: Uint8Array): Uint8Array;
 }
 
 type Phase = 'headers' | 'body' | 'upstream' | 'response' | 'done';
@@ -71,9 +73,9 @@ export class RouterFilter implements StreamHandler {
     const started = performance.now();
     try {
       if (req.request_headers) return await this.onRequestHeaders(req);
-      if (req.request_body) return await this.onRequestBody(req.request_body.body ?? new Uint8Array(), req.request_body.end_of_stream ?? true);
+      if (req.request_body) return await this.onRequestBody(bodyBytes(req.request_body), req.request_body.end_of_stream ?? true);
       if (req.response_headers) return this.onResponseHeaders(req);
-      if (req.response_body) return await this.onResponseBody(req.response_body.body ?? new Uint8Array(), req.response_body.end_of_stream ?? false);
+      if (req.response_body) return await this.onResponseBody(bodyBytes(req.response_body), req.response_body.end_of_stream ?? false);
       if (req.request_trailers) return { request_trailers: {} };
       if (req.response_trailers) return { response_trailers: {} };
       return null;
@@ -358,7 +360,8 @@ export class RouterFilter implements StreamHandler {
       headers: this.responseHeaders,
     });
     ctx.usage = out.usage;
-    const outBody = out.body;
+    // A provider's error may quote the key it was sent (OpenAI masks it, proxies may not).
+    const outBody = out.status >= 400 ? this.deps.scrubSecrets(out.body) : out.body;
     await this.finish(out.status, out.status < 400 ? 'ok' : 'upstream_error', provider, model);
     const extra: Record<string, string> = { 'content-type': 'application/json' };
     if (out.status !== this.responseStatus) extra[':status'] = String(out.status);

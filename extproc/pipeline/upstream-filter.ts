@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import * as adapters from '../../provider-adapters/index.ts';
 import type { ProviderType, WireRequest } from '../../provider-adapters/contract.ts';
 import { type ProviderConfig, providerBaseUrl } from '../config/providers-schema.ts';
-import { attribute, BodySendMode, headerMap, immediate, ResponseStatus, setHeaders, type ProcessingRequest, type ProcessingResponse } from '../server/messages.ts';
+import { attribute, BodySendMode, bodyBytes, headerMap, immediate, ResponseStatus, setHeaders, type ProcessingRequest, type ProcessingResponse } from '../server/messages.ts';
 import type { StreamHandler } from '../server/processing-stream.ts';
 import { CHAIN_HEADER } from '../../envoy/bootstrap.ts';
 import { parseContextHeader } from './router-filter.ts';
@@ -63,7 +63,7 @@ export class UpstreamFilter implements StreamHandler {
       return { request_headers: { response: {} }, mode_override: { request_body_mode: BodySendMode.BUFFERED } };
     }
     if (req.request_body) {
-      const ctx = this.rebuild(req.request_body.body ?? new Uint8Array());
+      const ctx = this.rebuild(bodyBytes(req.request_body));
       if (!ctx) return errorReply(gatewayErrors.unavailable('Request context lost between gateway phases; retry the request.'));
       return this.translate(ctx, 'request_body');
     }

@@ -266,6 +266,7 @@ export class Runtime {
       log: this.deps.log,
       metrics: this.deps.metrics,
       defaultMaxOutputTokens: 4096,
+      scrubSecrets: (body) => snap().credentials.scrub(body),
     });
   }
 

@@ -116,3 +116,11 @@ export function attribute(req: ProcessingRequest, name: string): ProtoValue | un
   }
   return undefined;
 }
+
+const EMPTY = new Uint8Array(0);
+
+/** A body chunk as bytes: protobufjs hands an absent or empty `bytes` field over as a plain []. */
+export function bodyBytes(body: HttpBody | undefined): Uint8Array {
+  const b = body?.body;
+  return b instanceof Uint8Array ? b : EMPTY;
+}
