@@ -16,7 +16,7 @@
 // Options (env): BENCH_WORKERS (1), BENCH_STEP_SEC (6), BENCH_FIXED_SEC (12), BENCH_STREAM_RATE (40),
 // BENCH_RATES (comma list for the ceiling search), BENCH_LATENCY_MS (20).
 // `node bench/run.ts --profile`: only b at one rate with the workers under --cpu-prof, then the
-// top self-time functions.
+// top self-time functions (`--summarise-profiles` re-reads bench/out/prof).
 import { fork, execSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -267,6 +267,7 @@ function sh(cmd: string): string {
 
 async function main() {
   mkdirSync(outDir, { recursive: true });
+  if (process.argv.includes('--summarise-profiles')) return summariseProfiles(path.join(outDir, 'prof'));
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
   const machine = {
     date: new Date().toISOString(),
@@ -470,41 +471,73 @@ function markdown(s: {
 
 // ---- profile summary ------------------------------------------------------------------------
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
 }
 
+/** Self time per function in the workers' profiles, start-up (module load, Runtime build) left out. */
 function summariseProfiles(dir: string) {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   const self = new Map<string, number>();
-  let totalUs = 0;
+  const nearest = new Map<string, number>();
+  let steadyUs = 0;
+  let idleUs = 0;
+  let startupUs = 0;
+  const label = (cf: CpuProfile['nodes'][number]['callFrame']) =>
+    `${cf.functionName || '(anonymous)'}\t${cf.url ? `${cf.url.replace(`file://${repoRoot}/`, '').replace(/^.*node_modules\//, 'node_modules/')}:${cf.lineNumber + 1}` : ''}`.trim();
   for (const file of files) {
     const prof = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
     const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
     prof.samples.forEach((id, i) => {
-      const n = byId.get(id);
       const dt = prof.timeDeltas[i] ?? 0;
-      if (!n) return;
-      totalUs += dt;
-      const cf = n.callFrame;
-      const where = cf.url ? `${cf.url.replace(`file://${repoRoot}/`, '').replace(/^.*node_modules\//, 'node_modules/')}:${cf.lineNumber + 1}` : '';
-      const key = `${cf.functionName || '(anonymous)'} ${where}`.trim();
-      self.set(key, (self.get(key) ?? 0) + dt);
+      const stack: string[] = [];
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const n = byId.get(cur);
+        if (n) stack.push(label(n.callFrame));
+      }
+      if (stack.some((k) => /^(runWorker|Runtime|compileSourceTextModule|evaluate)(\t|$)/.test(k))) {
+        startupUs += dt;
+        return;
+      }
+      steadyUs += dt;
+      const leaf = stack[0] ?? '?';
+      if (leaf.startsWith('(idle)')) {
+        idleUs += dt;
+        return;
+      }
+      self.set(leaf, (self.get(leaf) ?? 0) + dt);
+      const own = stack.find((k) => /\t(extproc|provider-adapters|envoy)\//.test(k)) ?? (stack.some((k) => k.includes('node_modules/@grpc/')) ? '(grpc-js, no project frame)' : '(node/http2/other, no project frame)');
+      nearest.set(own, (nearest.get(own) ?? 0) + dt);
     });
   }
-  const rows = [...self.entries()].sort((a, b) => b[1] - a[1]);
-  const pct = (us: number) => ((us / totalUs) * 100).toFixed(1);
-  const lines = [`Profiles: ${files.length} worker(s), ${(totalUs / 1e6).toFixed(1)} s sampled`, '', '| self % | function | where |', '|---:|---|---|'];
-  for (const [k, us] of rows.slice(0, 30)) {
-    const i = k.indexOf(' ');
-    lines.push(`| ${pct(us)} | ${i < 0 ? k : k.slice(0, i)} | ${i < 0 ? '' : k.slice(i + 1)} |`);
-  }
-  lines.push('', 'Project code only (excluding node_modules and node: internals):', '', '| self % | function | where |', '|---:|---|---|');
-  for (const [k, us] of rows.filter(([k]) => /(extproc|provider-adapters|envoy)\//.test(k) && !k.includes('node_modules')).slice(0, 20)) {
-    const i = k.indexOf(' ');
-    lines.push(`| ${pct(us)} | ${k.slice(0, i)} | ${k.slice(i + 1)} |`);
-  }
+  const busy = steadyUs - idleUs;
+  const pct = (us: number) => ((us / busy) * 100).toFixed(1);
+  const table = (m: Map<string, number>, n: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, us]) => {
+        const [fn, where] = k.split('\t');
+        return `| ${pct(us)} | ${fn} | ${where ?? ''} |`;
+      });
+  const lines = [
+    `Profiles: ${files.length} worker(s); start-up ${(startupUs / 1e6).toFixed(1)} s CPU (left out); steady state ${(steadyUs / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (${((busy / steadyUs) * 100).toFixed(0)}%).`,
+    '',
+    'Top self time, % of busy:',
+    '',
+    '| self % | function | where |',
+    '|---:|---|---|',
+    ...table(self, 25),
+    '',
+    'Busy time by the nearest project frame on the stack (what project code the time is spent for):',
+    '',
+    '| % | function | where |',
+    '|---:|---|---|',
+    ...table(nearest, 25),
+  ];
   const md = lines.join('\n');
   writeFileSync(path.join(outDir, 'profile.md'), md);
   console.log(md);
