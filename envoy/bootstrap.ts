@@ -78,7 +78,8 @@ function routerExtProcFilter(plan: BootstrapPlan) {
         request_trailer_mode: 'SKIP',
         response_trailer_mode: 'SKIP',
       },
-      mutation_rules: { allow_all_routing: true },
+      // allow_envoy: the x-envoy-* headers Envoy adds to responses are internal too, removed here.
+      mutation_rules: { allow_all_routing: true, allow_envoy: true },
       route_cache_action: 'CLEAR',
     },
   };

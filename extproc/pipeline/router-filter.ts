@@ -89,7 +89,9 @@ export class RouterFilter implements StreamHandler {
     if (this.finished) return;
     // The stream ended before the response did: the client went away or the upstream broke.
     // Settle what was delivered, so a broken stream is never billed as free.
-    if (this.ctx) void this.finish(broken ? 499 : this.responseStatus || 499, broken ? 'stream_broken' : 'incomplete');
+    // The target that answered (if any) prices what was delivered; without it finish() releases.
+    const [provider, model] = splitTarget(this.upstreamTarget);
+    if (this.ctx) void this.finish(broken ? 499 : this.responseStatus || 499, broken ? 'stream_broken' : 'incomplete', provider || undefined, model || undefined);
   }
 
   // --- request headers -------------------------------------------------------------------
@@ -300,7 +302,7 @@ export class RouterFilter implements StreamHandler {
       ...ctx.governanceHeaders,
       ...(ctx.droppedParams.length ? { 'x-sb-dropped-params': ctx.droppedParams.join(',') } : {}),
     };
-    const remove = [TARGET_RESPONSE_HEADER, 'x-envoy-upstream-service-time'];
+    const remove = [TARGET_RESPONSE_HEADER, 'x-envoy-upstream-service-time', 'x-envoy-attempt-count'];
     if (this.responseStatus >= 400 || !isStream) {
       this.bufferedError = this.responseStatus >= 400;
       return {

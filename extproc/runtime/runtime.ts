@@ -20,6 +20,7 @@ import { Pricing, PriceUnknownError } from '../accounting/pricing.ts';
 import type { Principal as AuthPrincipal } from '../auth/key-record.ts';
 import type { ResolvedPolicy } from '../governance/policy.ts';
 import { ContextRegistry } from '../pipeline/request-context.ts';
+import * as adapters from '../../provider-adapters/index.ts';
 import { AttemptJournal, type AttemptOutcome, type LoggedAttempt } from '../pipeline/attempt-log.ts';
 import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, PricingPort, Principal, RoutingPort } from '../pipeline/ports.ts';
 import { RouterFilter } from '../pipeline/router-filter.ts';
@@ -268,6 +269,31 @@ export class Runtime {
       defaultMaxOutputTokens: 4096,
       scrubSecrets: (body) => snap().credentials.scrub(body),
     });
+  }
+
+  /**
+   * Runs the request path's one-time costs (price catalogue lookups, guardrail rule compilation,
+   * JIT of the adapters) before the worker takes traffic, so the first requests do not stall
+   * behind them and hit Envoy's message timeout.
+   */
+  async warmUp(): Promise<void> {
+    const cfg = this.snapshot.config;
+    const seen = new Set<string>();
+    for (const alias of Object.values(cfg.models ?? {})) {
+      for (const t of [...alias.targets, ...(alias.fallbacks ?? [])]) {
+        const p = cfg.providers[t.provider];
+        if (!p || seen.has(`${t.provider}/${t.model}`)) continue;
+        seen.add(`${t.provider}/${t.model}`);
+        this.pricingPort.estimate(p.type, t.provider, t.model, 100, 100);
+      }
+    }
+    const body = { model: 'warm-up', messages: [{ role: 'user', content: 'Warm-up text with an e-mail jane@example.com and nothing secret.' }] };
+    await this.snapshot.guardrails.scanRequest('openai-chat', body);
+    const guard = this.snapshot.guardrails.createStreamGuard();
+    guard?.push('warm-up output');
+    guard?.flush();
+    const parsed = adapters.parseIngress('openai-chat', new TextEncoder().encode(JSON.stringify(body)));
+    if (parsed.ok) adapters.estimateInputTokens(parsed.request);
   }
 
   /** Joins logged attempts with this process's journal; returns the ones another process made. */

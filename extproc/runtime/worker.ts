@@ -13,7 +13,6 @@ import { createGuardrails } from '../guardrails/index.ts';
 import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { answerMetricsCollection, gatewayMetrics } from '../admin/cluster-metrics.ts';
 import { keyHashSecretFromEnv } from '../auth/virtual-key.ts';
-import { countTextTokens } from '../../provider-adapters/canonical/tokens.ts';
 
 export interface WorkerOptions {
   configFile: string;
@@ -49,9 +48,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     onError: (err) => log.error({ err }, 'ext_proc stream failed'),
   });
   const addresses = [workerSocket(config.server.stateDir, opts.workerIndex), ...(opts.tcp ? [opts.tcp] : [])];
-  // The tokenizer builds its rank table (~2 s of CPU) on first use: do it before serving, not
-  // inside the first request, where it stalls every stream of this worker (and Redis deadlines).
-  countTextTokens('warm up');
+  await runtime.warmUp();
   const bound = await server.listen(addresses);
   log.info({ addresses: bound }, 'ext_proc worker listening');
   answerMetricsCollection(metrics.registry);
