@@ -90,7 +90,10 @@ export class RouterFilter implements StreamHandler {
     // The stream ended before the response did: the client went away or the upstream broke.
     // Settle what was delivered, so a broken stream is never billed as free.
     // The target that answered (if any) prices what was delivered; without it finish() releases.
+    // Ending the translator flushes text the output guardrails still held back: the client never
+    // gets it, but the provider delivered (and bills) it, and a usage event may have been seen.
     const [provider, model] = splitTarget(this.upstreamTarget);
+    if (this.ctx && this.translator && !this.ctx.usage) this.ctx.usage = this.translator.end().usage;
     if (this.ctx) void this.finish(broken ? 499 : this.responseStatus || 499, broken ? 'stream_broken' : 'incomplete', provider || undefined, model || undefined);
   }
 
