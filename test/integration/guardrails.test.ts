@@ -302,10 +302,9 @@ describe('output guardrails on streams', () => {
   });
 
   test('a guarded stream ends cleanly: [DONE] reaches the client and the audit record says ok, with a cost', async () => {
-    // Fails today: the final, empty end_of_stream body chunk arrives as protobufjs' default `[]`
-    // (not a Uint8Array); the SSE decoder throws on it, the ext_proc stream breaks, the tail
-    // ([DONE], usage) is lost and the request is settled as stream_broken at zero cost.
-    // See the report: extproc/pipeline/router-filter.ts handle(), `body ?? new Uint8Array()`.
+    // Regression: the final, empty end_of_stream body chunk used to arrive as protobufjs' default
+    // `[]` (not a Uint8Array); the SSE decoder threw, the ext_proc stream broke, the tail ([DONE],
+    // usage) was lost and the request settled as stream_broken at zero cost (fixed in 52836eb).
     sim.scriptStream({ deltas: ['Nothing secret here.'] });
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
@@ -384,8 +383,8 @@ describe('canaries', () => {
   });
 
   test('an upstream error that echoes the provider key does not hand the key to the client', async () => {
-    // Fails today: provider error messages pass through verbatim (OpenAI masks keys in its
-    // messages, but OpenAI-compatible servers and proxies may not). See the report.
+    // Regression: provider error messages used to pass through verbatim (OpenAI masks keys in its
+    // messages, but OpenAI-compatible servers and proxies may not); scrubbed since 52836eb.
     sim.enqueue({ status: 401, body: { error: { message: `Incorrect API key provided: ${PROVIDER_KEY}.`, type: 'invalid_request_error', code: 'invalid_api_key' } } });
     const upstream = await rawChat(VK.redact, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, false);
     expect(upstream.status).toBeGreaterThanOrEqual(400);
