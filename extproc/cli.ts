@@ -16,6 +16,7 @@ const USAGE = `usage: switchboard <command> [options]
   envoy-config [-c gateway.yaml]     print the generated Envoy bootstrap (YAML)
   schema                             print the JSON Schema of gateway.yaml (for editors)
   keys create [-c gateway.yaml]      generate a virtual key; prints the key once and its hash for gateway.yaml
+  admin-key [-c gateway.yaml]        generate an admin credential (global scope) for gateway.yaml admins:
   demo                               gateway + simulated providers, no keys or network needed
   audit verify <file...>             check the audit log's hash chains`;
 
@@ -52,6 +53,14 @@ async function main(argv: string[]): Promise<number> {
       const key = generateVirtualKey();
       console.log(`virtual key (shown once): ${key}`);
       console.log(`add to gateway.yaml under virtualKeys:\n  - id: my-key\n    name: My key\n    hash: ${hashVirtualKey(key, Buffer.from(secret, 'utf8'))}`);
+      return 0;
+    }
+    case 'admin-key': {
+      const config = loadConfigFile(configFile);
+      const { secret } = ensureKeyHashSecret(path.resolve(config.server.stateDir));
+      const key = generateVirtualKey();
+      console.log(`admin key (shown once; send it as Authorization: Bearer to ${config.server.admin.host}:${config.server.admin.port}/admin/...): ${key}`);
+      console.log(`add to gateway.yaml under admins (scopes: global, customer:<id> or team:<id>):\n  - id: my-admin\n    hash: ${hashVirtualKey(key, Buffer.from(secret, 'utf8'))}\n    scopes: [global]`);
       return 0;
     }
     case 'demo': {

@@ -102,7 +102,7 @@ async function dumpRedis(): Promise<string> {
     const parts: string[] = [];
     let cursor = '0';
     do {
-      const [next, keys] = await client.scan(cursor, 'COUNT', 1000);
+      const [next, keys] = await client.scan(cursor, 'MATCH', '*', 'COUNT', 1000);
       cursor = next;
       for (const key of keys) {
         const type = await client.type(key);
