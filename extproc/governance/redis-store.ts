@@ -52,7 +52,9 @@ const SCRIPTS = { reserve: script(RESERVE_SCRIPT), settle: script(SETTLE_SCRIPT)
 /** Connects an ioredis client with the timeouts the store relies on. */
 export function connectRedis(url: string, commandTimeoutMs: number): Redis {
   return new Redis(url, {
-    commandTimeout: commandTimeoutMs,
+    // The store's own deadline (call()) bounds each command and lets I/O that arrived during an
+    // event-loop stall in first; ioredis' timer, which cannot, only reclaims commands stuck longer.
+    commandTimeout: commandTimeoutMs * 4,
     connectTimeout: Math.max(commandTimeoutMs, 1000),
     // One retry on a broken connection; the store's own deadline bounds the total wait anyway.
     maxRetriesPerRequest: 1,

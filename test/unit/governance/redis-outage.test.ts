@@ -100,3 +100,22 @@ describe('redis outage', () => {
     expect((await admit('killed-2')).ok).toBe(true);
   });
 });
+
+describe('event-loop stalls', () => {
+  it('a reply that arrived in time is not lost to the deadline when the loop was blocked past it', async () => {
+    const { connectRedis } = await import('../../../extproc/governance/redis-store.ts');
+    const stalled = connectRedis(redis.url, TIMEOUT_MS);
+    try {
+      const store = new RedisStateStore({ client: stalled, keyPrefix: 'stall', commandTimeoutMs: TIMEOUT_MS, reservationTtlMs: 600_000, idempotencyTtlMs: 3_600_000 });
+      await store.putDoc('team', 't', '{}');
+      const pending = store.getDoc('team', 't');
+      // A long synchronous task (GC, a cold cache, a big body): Redis answers within a
+      // millisecond, but nothing runs until the loop is free, and then timers run before I/O.
+      const until = Date.now() + TIMEOUT_MS * 2;
+      while (Date.now() < until) { /* busy */ }
+      await expect(pending).resolves.toBe('{}');
+    } finally {
+      stalled.disconnect();
+    }
+  });
+});
