@@ -3,7 +3,7 @@
 // passwords against guessing; a 256-bit random key cannot be guessed, so slowness buys nothing and
 // would cost tens of milliseconds per request. A salt-free keyed hash also gives an O(1) lookup by
 // hash, and a leaked store is useless without the secret (no offline checking of candidate keys).
-import { createHmac, randomBytes as cryptoRandomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes as cryptoRandomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 export const VIRTUAL_KEY_PREFIX = 'sk-sb-';
 const HASH_SCHEME = 'hmac-sha256:';
@@ -15,9 +15,17 @@ export function generateVirtualKey(randomBytes: RandomBytes = cryptoRandomBytes)
   return VIRTUAL_KEY_PREFIX + randomBytes(32).toString('base64url');
 }
 
+// A KeyObject per secret: createHmac with raw bytes would import the key on every request.
+const keyObjects = new WeakMap<Uint8Array, KeyObject>();
+
 /** `hmac-sha256:<hex>`, the form stored in the state store and written in gateway.yaml. */
 export function hashVirtualKey(rawKey: string, secret: Uint8Array): string {
-  return HASH_SCHEME + createHmac('sha256', secret).update(rawKey, 'utf8').digest('hex');
+  let key = keyObjects.get(secret);
+  if (!key) {
+    key = createSecretKey(secret);
+    keyObjects.set(secret, key);
+  }
+  return HASH_SCHEME + createHmac('sha256', key).update(rawKey, 'utf8').digest('hex');
 }
 
 /** Constant-time comparison of two hashes in the stored form. */

@@ -43,7 +43,23 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
-function localParts(epochMs: number, timeZone: string): LocalDate & { hour: number; minute: number; second: number } {
+type LocalParts = LocalDate & { hour: number; minute: number; second: number };
+
+// Intl formatting costs microseconds and every request asks for the same few instants (now,
+// today's and this month's midnights), so results are memoised per zone and second.
+const partsMemo = new Map<string, LocalParts>();
+
+function localParts(epochMs: number, timeZone: string): LocalParts {
+  const key = `${timeZone}|${Math.floor(epochMs / 1000)}`;
+  const hit = partsMemo.get(key);
+  if (hit) return hit;
+  if (partsMemo.size > 4096) partsMemo.clear();
+  const value = computeLocalParts(epochMs, timeZone);
+  partsMemo.set(key, value);
+  return value;
+}
+
+function computeLocalParts(epochMs: number, timeZone: string): LocalParts {
   const parts: Record<string, string> = {};
   for (const part of formatterFor(timeZone).formatToParts(new Date(epochMs))) parts[part.type] = part.value;
   return {

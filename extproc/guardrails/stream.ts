@@ -1,5 +1,12 @@
-// Output scanning across chunk boundaries: the scanner keeps a tail of at most the longest
-// match length unemitted, so a secret split over chunks is seen whole before any of it leaves.
+// Output scanning across chunk boundaries: the scanner keeps back the tail that could still be
+// the beginning of a secret, so a secret split over chunks is seen whole before any of it leaves.
+// Holding back the longest match length of any rule (8,300 characters for a PEM block) would
+// buffer every ordinary answer to its end; instead the tail kept is
+// - SHORT_HOLD characters (every rule without a start keyword fits in it),
+// - extended to the start of the unbroken run of non-space characters it cuts into (an encoded
+//   secret is one run), up to the longest match length,
+// - extended to the start of a long rule's keyword ("-----BEGIN ", "eyJ", "postgres://") when
+//   that rule's match could still be unfinished.
 import type { TextScanner } from './scanner.ts';
 import { redactSpans } from './redact.ts';
 import type { Finding, GuardrailAction } from './types.ts';
@@ -16,15 +23,61 @@ export interface StreamScanner {
   flush(): StreamStep;
 }
 
+const SHORT_HOLD = 320;
+
+interface LongRule {
+  keywords: string[];
+  caseSensitive: boolean;
+  maxMatchLength: number;
+}
+
+function longRules(scanner: TextScanner): LongRule[] {
+  const out: LongRule[] = [];
+  for (const c of scanner.rules) {
+    const rule = c.rule;
+    if (rule.maxMatchLength <= SHORT_HOLD) continue;
+    if (rule.source.kind !== 'keywords') continue;
+    out.push({ keywords: rule.source.keywords, caseSensitive: rule.source.caseSensitive ?? false, maxMatchLength: rule.maxMatchLength });
+  }
+  return out;
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 10 || code === 13 || code === 9;
+}
+
+/** Where the emitted prefix may end: everything from here on could still grow into a match. */
+export function holdBackCut(pending: string, matches: readonly { start: number; end: number }[], long: readonly LongRule[], maxMatchLength: number): number {
+  const floor = Math.max(0, pending.length - maxMatchLength);
+  let cut = Math.max(0, pending.length - SHORT_HOLD);
+  while (cut > floor && !isSpace(pending.charCodeAt(cut - 1))) cut--;
+  const lower = pending.toLowerCase();
+  for (const rule of long) {
+    const hay = rule.caseSensitive ? pending : lower;
+    const from = Math.max(0, pending.length - rule.maxMatchLength);
+    for (const kw of rule.keywords) {
+      const needle = rule.caseSensitive ? kw : kw.toLowerCase();
+      for (let at = hay.indexOf(needle, from); at >= 0 && at < cut; at = hay.indexOf(needle, at + 1)) {
+        // A keyword inside a match already found is settled; otherwise its match may be unfinished.
+        if (!matches.some((m) => m.start <= at && at < m.end)) {
+          cut = at;
+          break;
+        }
+      }
+    }
+  }
+  return cut;
+}
+
 export function createStreamScanner(scanner: TextScanner, actions: ReadonlyMap<string, GuardrailAction>): StreamScanner {
-  const holdBack = scanner.maxMatchLength;
+  const long = longRules(scanner);
   let pending = '';
   let blocked: { ruleId: string } | undefined;
 
   const step = (final: boolean): StreamStep => {
     if (blocked) return { text: '', findings: [], blocked };
     const matches = scanner.scan(pending).filter((m) => actions.has(m.ruleId));
-    let cut = final ? pending.length : Math.max(0, pending.length - holdBack);
+    let cut = final ? pending.length : holdBackCut(pending, matches, long, scanner.maxMatchLength);
     // Never emit part of a match: pull the cut back to the start of anything straddling it.
     for (let changed = true; changed; ) {
       changed = false;

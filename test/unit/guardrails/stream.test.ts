@@ -80,3 +80,46 @@ describe('stream scanner', () => {
     expect(redacting.scanText(answer).text).toBe(answer.replace(KEY, '[REDACTED:aws_access_key]'));
   });
 });
+
+describe('stream scanner latency', () => {
+  const prose = 'The quarterly numbers look healthy and the board is pleased with the progress made. ';
+
+  test('an ordinary answer is released as it streams, at most a short tail behind', () => {
+    const scanner = redacting.createStreamScanner();
+    const text = prose.repeat(60); // ~5 KB, no secret
+    let emitted = 0;
+    let worstLag = 0;
+    let pushed = 0;
+    for (let i = 0; i < text.length; i += 20) {
+      const chunk = text.slice(i, i + 20);
+      pushed += chunk.length;
+      emitted += scanner.push(chunk).text.length;
+      worstLag = Math.max(worstLag, pushed - emitted);
+    }
+    emitted += scanner.flush().text.length;
+    expect(emitted).toBe(text.length);
+    // Nowhere near the 8,300-character reach of the PEM rule.
+    expect(worstLag).toBeLessThanOrEqual(400);
+  });
+
+  test('a PEM block that starts streaming is held back until it ends, then redacted whole', () => {
+    const scanner = redacting.createStreamScanner();
+    const answer = `${prose.repeat(10)}Here is the key:\n${PEM}\nand that is all.`;
+    let out = '';
+    for (let i = 0; i < answer.length; i += 7) out += scanner.push(answer.slice(i, i + 7)).text;
+    out += scanner.flush().text;
+    expect(out).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+    expect(out).toContain('[REDACTED:');
+    expect(out).toContain('and that is all.');
+  });
+
+  test('a long base64 run is not cut inside while it could still decode to a secret', () => {
+    const scanner = redacting.createStreamScanner();
+    const encoded = Buffer.from(`aws_access_key_id=${KEY}`.repeat(12)).toString('base64'); // ~600 chars, one run
+    const answer = `${prose.repeat(5)}${encoded} done.`;
+    let out = '';
+    for (let i = 0; i < answer.length; i += 13) out += scanner.push(answer.slice(i, i + 13)).text;
+    out += scanner.flush().text;
+    expect(out).not.toContain(encoded.slice(0, 40));
+  });
+});
