@@ -51,12 +51,16 @@ export interface LoadResult {
   latency: Percentiles;
   /** ms from the due time to the first body byte (stream) or the response headers (JSON). */
   ttfb: Percentiles;
+  /** Streams: ms from the due time to the first SSE event carrying non-empty text (the first token). */
+  ttft: Percentiles;
   /** ms the generator was late sending (its own stall; should stay ~0). */
   sendLag: Percentiles;
   /** The generator process itself over the measured window. */
   generatorCpuSec: number;
   generatorCpuShare: number;
 }
+
+const FIRST_TOKEN = /"(content|text)":"[^"]/;
 
 function percentiles(values: Float64Array): Percentiles {
   if (values.length === 0) return { p50: NaN, p90: NaN, p99: NaN, p999: NaN, max: NaN, mean: NaN };
@@ -86,6 +90,7 @@ export async function runLoad(opts: LoadOptions, onMeasure?: (phase: 'start' | '
 
   const latency = new Float64Array(total).fill(-1);
   const ttfb = new Float64Array(total).fill(-1);
+  const ttft = new Float64Array(total).fill(-1);
   const lag = new Float64Array(total);
   const status = new Uint16Array(total);
   const errorSamples: string[] = [];
@@ -134,8 +139,12 @@ export async function runLoad(opts: LoadOptions, onMeasure?: (phase: 'start' | '
           if (!opts.stream) ttfb[i] = performance.now() - scheduled;
           return true;
         },
-        onData() {
-          if (first && opts.stream) ttfb[i] = performance.now() - scheduled;
+        onData(chunk: Buffer) {
+          if (opts.stream) {
+            if (first) ttfb[i] = performance.now() - scheduled;
+            // The first byte is usually the role event with empty content; the first token is what users see.
+            if ((ttft[i] as number) < 0 && FIRST_TOKEN.test(chunk.toString('latin1'))) ttft[i] = performance.now() - scheduled;
+          }
           first = false;
           return true;
         },
@@ -186,6 +195,7 @@ export async function runLoad(opts: LoadOptions, onMeasure?: (phase: 'start' | '
   // Collect the measured window only.
   const lat: number[] = [];
   const tt: number[] = [];
+  const tft: number[] = [];
   const statusCounts: Record<string, number> = {};
   let ok = 0;
   let non2xx = 0;
@@ -202,6 +212,7 @@ export async function runLoad(opts: LoadOptions, onMeasure?: (phase: 'start' | '
     if (s >= 200 && s < 300) {
       ok++;
       if ((ttfb[i] as number) >= 0) tt.push(ttfb[i] as number);
+      if ((ttft[i] as number) >= 0) tft.push(ttft[i] as number);
     } else if (s !== 0) non2xx++;
   }
   if (timedOut && unfinished && errorSamples.length < 5) errorSamples.push(`${unfinished} requests unfinished at the deadline`);
@@ -217,6 +228,7 @@ export async function runLoad(opts: LoadOptions, onMeasure?: (phase: 'start' | '
     achievedRate: Math.round((ok / windowMs) * 1000 * 10) / 10,
     latency: percentiles(Float64Array.from(lat)),
     ttfb: percentiles(Float64Array.from(tt)),
+    ttft: percentiles(Float64Array.from(tft)),
     sendLag: percentiles(lag.subarray(warmup)),
     generatorCpuSec: (cpu.user + cpu.system) / 1e6,
     generatorCpuShare: Math.round(((cpu.user + cpu.system) / 1e3 / windowMs) * 1000) / 1000,

@@ -13,7 +13,13 @@ import type { ProcessingRequest } from '../extproc/server/messages.ts';
 import { chainKey } from '../envoy/bootstrap.ts';
 
 const args = process.argv.slice(2);
-const guardrailsOff = args.includes('--guardrails') && args[args.indexOf('--guardrails') + 1] === 'off';
+// --guardrails off | secrets (secrets redacted, nothing else) | default (the shipped default policy)
+const guardrailsMode = args.includes('--guardrails') ? args[args.indexOf('--guardrails') + 1] : 'default';
+const guardrailsYaml: Record<string, string> = {
+  off: 'guardrails: { policies: { default: { actions: { "*": off }, scanOutput: false } } }',
+  secrets: 'guardrails: { policies: { default: { actions: { secret: redact } } } }',
+  default: '',
+};
 const iterations = Number(args.includes('--iterations') ? args[args.indexOf('--iterations') + 1] : 3000);
 const secret = 'bench-secret-0123456789abcdef0123456789';
 const vk = generateVirtualKey();
@@ -24,7 +30,7 @@ models:
   gpt-4o-mini: { targets: [{ provider: openai, model: gpt-4o-mini }] }
 virtualKeys:
   - { id: bench, name: bench, hash: ${hashVirtualKey(vk, Buffer.from(secret))} }
-${guardrailsOff ? 'guardrails: { policies: { default: { actions: {}, scanOutput: false } } }' : ''}
+${guardrailsYaml[guardrailsMode ?? 'default'] ?? ''}
 audit: { sink: none }
 `);
 const metrics = createMetrics();
@@ -81,7 +87,7 @@ for (const p of phases) totals[p] = 0;
 for (let i = 0; i < iterations; i++) await one(i);
 samples.sort((a, b) => a - b);
 const q = (f: number) => samples[Math.min(samples.length - 1, Math.floor(f * samples.length))]!;
-console.log(`pipeline CPU per request, ${iterations} requests, guardrails ${guardrailsOff ? 'off' : 'on (default policy)'}, ~4 KB prompt`);
+console.log(`pipeline CPU per request, ${iterations} requests, guardrails ${guardrailsMode}, ~4 KB prompt`);
 for (const p of phases) console.log(`  ${p.padEnd(17)} ${((totals[p]! / iterations) * 1000).toFixed(1).padStart(7)} µs`);
 console.log(`  total p50 ${(q(0.5) * 1000).toFixed(0)} µs, p99 ${(q(0.99) * 1000).toFixed(0)} µs`);
 await runtime.close();

@@ -333,6 +333,16 @@ async function main() {
   }
 
   try {
+    if (process.argv.includes('--stream-only')) {
+      await run('warm-up', 'a', 40, 3, true);
+      await run('warm-up', 'b', 40, 3, true);
+      const streamA = await run('stream TTFB', 'a', STREAM_RATE, 10, true);
+      const streamB = await run('stream TTFB', 'b', STREAM_RATE, 10, true);
+      const md = streamTable({ machine, streamA, streamB });
+      writeFileSync(path.join(outDir, 'stream.json'), JSON.stringify({ machine, streamA, streamB }, null, 1));
+      console.log(md);
+      return;
+    }
     if (PROFILE) {
       const rate = num('BENCH_PROFILE_RATE', 300);
       await run('profile (workers --cpu-prof)', 'b', rate, 15);
@@ -397,7 +407,7 @@ const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
 
 function markdown(s: {
-  machine: Record<string, unknown> & { date: string; nproc: string; cpuModel: string; free: string; envoy: string; node: string; commit: string; uncommitted: string[]; workers: number; loadavgAtStart: number[]; loadavgAtEnd: number[] };
+  machine: Record<string, unknown> & { simulatorLatencyMs: number; date: string; nproc: string; cpuModel: string; free: string; envoy: string; node: string; commit: string; uncommitted: string[]; workers: number; loadavgAtStart: number[]; loadavgAtEnd: number[] };
   p99Target: number;
   baseA: ScenarioResult;
   baseB: ScenarioResult;
@@ -445,14 +455,7 @@ function markdown(s: {
     L.push(`| ${r.system}${r.scenario.includes('retry') ? ' (retry)' : ''} | ${r.load.rate} | ${r.load.achievedRate} | ${r.load.errors + r.load.non2xx} | ${f1(r.load.latency.p50)} | ${f1(r.load.latency.p99)} | ${f1(r.load.latency.max)} | ${f1(r.load.sendLag.p99)} | ${r.load.generatorCpuShare} | ${r.foreignCores} |`);
   }
   L.push('');
-  L.push(`### Streaming (20 chunks, 5 ms apart, after ${m.simulatorLatencyMs} ms), ${STREAM_RATE} rps`);
-  L.push('');
-  L.push('| system | errors | TTFB p50 | TTFB p90 | TTFB p99 | total p50 | total p99 |');
-  L.push('|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of [s.streamA, s.streamB]) {
-    L.push(`| ${r.system === 'a' ? 'a Envoy' : 'b +Switchboard'} | ${r.load.errors + r.load.non2xx} | ${f1(r.load.ttfb.p50)} | ${f1(r.load.ttfb.p90)} | ${f1(r.load.ttfb.p99)} | ${f1(r.load.latency.p50)} | ${f1(r.load.latency.p99)} |`);
-  }
-  L.push(`Added TTFB (b-a): p50 ${f1(s.streamB.load.ttfb.p50 - s.streamA.load.ttfb.p50)} ms, p99 ${f1(s.streamB.load.ttfb.p99 - s.streamA.load.ttfb.p99)} ms.`);
+  L.push(streamTable(s));
   L.push('');
   L.push('### CPU seconds per 1,000 requests and peak RSS (VmHWM over the window)');
   L.push('');
@@ -466,6 +469,25 @@ function markdown(s: {
       `| ${r.scenario} | ${r.system} | ${r.load.rate} | ${f2(pick(r.cpuSecPer1k, envoyKey))} | ${r.system === 'b' ? f2(pick(r.cpuSecPer1k, wk)) : '-'} | ${f2(pick(r.cpuSecPer1k, ['simulator']))} | ${f2(pick(r.cpuSecPer1k, ['loadgen']))} | ${f1(pick(r.peakRssMiB, envoyKey))} | ${r.system === 'b' ? f1(pick(r.peakRssMiB, wk)) : '-'} | ${r.foreignCores} |`,
     );
   }
+  return L.join('\n');
+}
+
+function streamTable(s: { machine: { simulatorLatencyMs: number }; streamA: ScenarioResult; streamB: ScenarioResult }): string {
+  const L: string[] = [];
+  L.push(`### Streaming (20 chunks, 5 ms apart, after ${s.machine.simulatorLatencyMs} ms), ${STREAM_RATE} rps`);
+  L.push('');
+  L.push('TTFB = first body byte (the role event); TTFT = first event with non-empty text (first token).');
+  L.push('');
+  L.push('| system | errors | TTFB p50 | TTFB p90 | TTFB p99 | TTFT p50 | TTFT p90 | TTFT p99 | total p50 | total p99 |');
+  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of [s.streamA, s.streamB]) {
+    const t = r.load.ttft ?? { p50: NaN, p90: NaN, p99: NaN };
+    L.push(`| ${r.system === 'a' ? 'a Envoy' : 'b +Switchboard'} | ${r.load.errors + r.load.non2xx} | ${f1(r.load.ttfb.p50)} | ${f1(r.load.ttfb.p90)} | ${f1(r.load.ttfb.p99)} | ${f1(t.p50)} | ${f1(t.p90)} | ${f1(t.p99)} | ${f1(r.load.latency.p50)} | ${f1(r.load.latency.p99)} |`);
+  }
+  const a = s.streamA.load;
+  const b = s.streamB.load;
+  L.push('');
+  L.push(`Added (b-a): TTFB p50 ${f1(b.ttfb.p50 - a.ttfb.p50)} ms, p99 ${f1(b.ttfb.p99 - a.ttfb.p99)} ms; TTFT p50 ${f1(b.ttft.p50 - a.ttft.p50)} ms, p99 ${f1(b.ttft.p99 - a.ttft.p99)} ms.`);
   return L.join('\n');
 }
 
