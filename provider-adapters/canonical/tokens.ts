@@ -1,10 +1,10 @@
 // Input-token counts before the call. Two of them, because exact BPE costs milliseconds per KB in
 // JS (measured ~4 ms per 4 KB with js-tiktoken) and the hot path cannot pay that:
 // - estimateInputTokens: a one-pass, deliberately high estimate for budget reservations and
-//   routing: letters and digits at 4 per token (o200k averages ~5 on English), every punctuation
-//   mark and every non-ASCII character one token (covers code and CJK), whitespace free. Measured
-//   against o200k: prose x1.5, JSON x1.7, code x1.04, Chinese x1.6; long random alphanumerics
-//   (hex, base64) are undercounted. Over-reserving is safe: the settle uses real usage.
+//   routing. ASCII text: length / 3 (o200k: prose ~5, JSON ~4.5, code ~3.4 chars per token).
+//   Other text: letters and digits at 4 per token, every punctuation mark and non-ASCII character
+//   one token, whitespace free (Chinese x1.6). Long random alphanumerics (hex, base64) are
+//   undercounted. Over-reserving is safe: the settle uses real usage.
 // - countInputTokens: o200k_base, for a local count_tokens answer, where the number is the product.
 // Each image counts a flat IMAGE_TOKEN_ESTIMATE
 // (roughly OpenAI's 768x768 high-detail tile cost and Anthropic's ~1.15 megapixel figure), because
@@ -28,8 +28,13 @@ export function countTextTokens(text: string): number {
   return text.length === 0 ? 0 : tokenizer().encode(text, [], []).length;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** One pass, no allocation (see the file comment for what it over- and undercounts). */
 export function estimateTextTokens(text: string): number {
+  // Most prompts are ASCII: then a native scan decides and length / 3 bounds the count from above
+  // (prose ~5, JSON ~4.5, code ~3.4 characters per o200k token).
+  if (!NON_ASCII.test(text)) return Math.ceil(text.length / 3);
   let alnum = 0;
   let single = 0;
   for (let i = 0; i < text.length; i++) {

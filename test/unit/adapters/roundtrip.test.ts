@@ -141,9 +141,9 @@ describe('input token counts', () => {
     expect(countInputTokens(request)).toBe(2 + IMAGE_TOKEN_ESTIMATE + 3);
   });
 
-  test('estimateInputTokens is one pass: letters and digits at 4 per token, punctuation and other characters one each', () => {
-    // 'hello, world' = 10 letters -> 3, one comma -> 1, spaces free; '你好' -> 2; image flat; 3 framing.
-    expect(estimateInputTokens(parsed([{ type: 'text', text: 'hello, world' }, { type: 'text', text: '你好' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }]))).toBe(3 + 1 + 2 + IMAGE_TOKEN_ESTIMATE + 3);
+  test('estimateInputTokens: ASCII text at 3 characters per token; other text letters/digits at 4, the rest one each', () => {
+    // 'hello, world' = 12 ASCII chars -> 4; 'né, 你好' -> 'n' (1 letter -> 1) + 'é', ',', '你', '好' -> 4; image flat; 3 framing.
+    expect(estimateInputTokens(parsed([{ type: 'text', text: 'hello, world' }, { type: 'text', text: 'né, 你好' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }]))).toBe(4 + 5 + IMAGE_TOKEN_ESTIMATE + 3);
   });
 
   test.each([
