@@ -2,10 +2,7 @@
 // switchboard <command>: start | validate | envoy-config | schema | keys create | demo | audit verify
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { stringify as toYaml } from 'yaml';
 import { ConfigError, configJsonSchema, loadConfigFile } from './config/load.ts';
-import { buildBootstrap } from '../envoy/bootstrap.ts';
-import { bootstrapPlan } from '../envoy/plan.ts';
 import { runGateway } from './runtime/supervisor.ts';
 import { ensureKeyHashSecret } from './runtime/secrets.ts';
 import { generateVirtualKey, hashVirtualKey } from './auth/virtual-key.ts';
@@ -13,7 +10,8 @@ import { generateVirtualKey, hashVirtualKey } from './auth/virtual-key.ts';
 const USAGE = `usage: switchboard <command> [options]
   start [-c gateway.yaml]            run Envoy and the ext_proc service (default config: ./gateway.yaml)
   validate <file>                    check a gateway.yaml; problems are listed as path: message
-  envoy-config [-c gateway.yaml]     print the generated Envoy bootstrap (YAML)
+  envoy-config [-c gateway.yaml] [--format bootstrap|snippet|istio|envoy-gateway]
+                                     print the Envoy bootstrap, or the pieces for an existing Envoy / Istio / Envoy Gateway (YAML)
   schema                             print the JSON Schema of gateway.yaml (for editors)
   keys create [-c gateway.yaml]      generate a virtual key; prints the key once and its hash for gateway.yaml
   admin-key [-c gateway.yaml]        generate an admin credential (global scope) for gateway.yaml admins:
@@ -22,6 +20,8 @@ const USAGE = `usage: switchboard <command> [options]
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // envoy-config has options of its own (--format, --extproc, ...): envoy/mesh/cli.ts parses them.
+  if (command === 'envoy-config') return (await import('../envoy/mesh/cli.ts')).envoyConfigCommand(rest);
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { config: { type: 'string', short: 'c', default: 'gateway.yaml' } } });
   const configFile = path.resolve(values.config);
   switch (command) {
@@ -37,11 +37,6 @@ async function main(argv: string[]): Promise<number> {
         console.error(err instanceof ConfigError ? err.message : (err as Error).message);
         return 1;
       }
-    }
-    case 'envoy-config': {
-      const config = loadConfigFile(configFile);
-      process.stdout.write(toYaml(buildBootstrap(bootstrapPlan(config, { workers: config.server.workers, accessLog: false })), { aliasDuplicateObjects: false }));
-      return 0;
     }
     case 'schema':
       process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
