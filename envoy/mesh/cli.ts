@@ -7,7 +7,7 @@ import type { GatewayConfig } from '../../extproc/config/schema.ts';
 import { loadConfigFile } from '../../extproc/config/load.ts';
 import { buildBootstrap } from '../bootstrap.ts';
 import { bootstrapPlan } from '../plan.ts';
-import { buildSnippet, snippetDocument } from './snippet.ts';
+import { buildSnippet, snippetDocument, type MeshOptions } from './snippet.ts';
 import { buildIstioEnvoyFilters, type IstioContext } from './istio.ts';
 import { buildEnvoyGatewayResources } from './envoy-gateway.ts';
 
@@ -60,8 +60,9 @@ const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : undefined);
 export function renderEnvoyConfig(config: GatewayConfig, format: Format, values: EnvoyConfigArgs['values'] = {}): string {
   const extprocAddress = str(values.extproc) ?? DEFAULT_EXTPROC_ADDRESS;
   const pathPrefixes = list(values.prefix);
-  const scope = str(values.scope);
-  if (scope !== undefined && scope !== 'routes' && scope !== 'listener') throw new Error(`--scope must be routes or listener, got "${scope}"`);
+  const scopeArg = str(values.scope);
+  if (scopeArg !== undefined && scopeArg !== 'routes' && scopeArg !== 'listener') throw new Error(`--scope must be routes or listener, got "${scopeArg}"`);
+  const scope: MeshOptions['scope'] = scopeArg;
   const common = { extprocAddress, ...(pathPrefixes ? { pathPrefixes } : {}), ...(scope ? { scope } : {}), accessLog: values['access-log'] === true };
   const yaml = (doc: unknown) => toYaml(doc, { aliasDuplicateObjects: false, lineWidth: 0 });
   switch (format) {
