@@ -24,6 +24,7 @@ const USAGE_RE = /"include_usage"\s*:\s*true/;
 const MODEL_RE = /"model"\s*:\s*"([^"]{1,100})"/;
 
 const ANSWER = 'The quick brown fox jumps over the lazy dog. '.repeat(4).trim();
+const WORDS = 'The primary database failed over at two in the morning and the replica caught up within a minute, so customers saw a short burst of errors'.split(' ');
 
 function completionJson(model: string, promptBytes: number): string {
   const prompt = Math.max(1, Math.round(promptBytes / 4));
@@ -42,7 +43,8 @@ function sseEvents(model: string, chunks: number, includeUsage: boolean, promptB
   const base = `"id":"chatcmpl-bench0000000000000000000002","object":"chat.completion.chunk","created":${Math.floor(Date.now() / 1000)},"model":${JSON.stringify(model)},"system_fingerprint":"fp_bench"`;
   const ev = (choices: string, extra = '') => `data: {${base},"choices":${choices}${extra}}\n\n`;
   const out = [ev('[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]')];
-  for (let i = 0; i < chunks; i++) out.push(ev(`[{"index":0,"delta":{"content":"token${i} "},"logprobs":null,"finish_reason":null}]`));
+  // Prose, one word per event, like a real token stream.
+  for (let i = 0; i < chunks; i++) out.push(ev(`[{"index":0,"delta":{"content":${JSON.stringify(`${i === 0 ? '' : ' '}${WORDS[i % WORDS.length]}`)}},"logprobs":null,"finish_reason":null}]`));
   out.push(ev('[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]'));
   if (includeUsage) {
     const prompt = Math.max(1, Math.round(promptBytes / 4));
