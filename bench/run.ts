@@ -14,7 +14,8 @@
 // markdown summary on stdout (paste into bench/RESULTS.md).
 //
 // Options (env): BENCH_WORKERS (1), BENCH_STEP_SEC (6), BENCH_FIXED_SEC (12), BENCH_STREAM_RATE (40),
-// BENCH_RATES (comma list for the ceiling search), BENCH_LATENCY_MS (20).
+// BENCH_RATES (comma list for the ceiling search), BENCH_LATENCY_MS (20), BENCH_NO_OUTPUT_SCAN=1 (default
+// guardrail policy without the streaming output scanner, to isolate its cost).
 // `node bench/run.ts --profile`: only b at one rate with the workers under --cpu-prof, then the
 // top self-time functions (`--summarise-profiles` re-reads bench/out/prof).
 import { fork, execSync, type ChildProcess } from 'node:child_process';
@@ -146,7 +147,7 @@ models:
 virtualKeys:
   - { id: vk-bench, name: bench, hash: ${keyHash} }
 pricing: { unknownPricePolicy: allow-at-zero }
-`;
+${env.BENCH_NO_OUTPUT_SCAN ? 'guardrails: { policies: { default: { actions: { secret: redact, injection: monitor }, scanOutput: false } } }\n' : ''}`;
 }
 
 // ---- one scenario ---------------------------------------------------------------------------
