@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseAllDocuments, type Document } from 'yaml';
 import { parseConfig } from '../../../extproc/config/load.ts';
 import { findEnvoy } from '../../../envoy/launcher.ts';
 
@@ -112,4 +113,12 @@ export function envoyValidate(config: Json): Validation {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Multi-document YAML -> objects; throws on any YAML error. */
+export function parseDocs(text: string): Json[] {
+  const docs: Document[] = [...parseAllDocuments(text)];
+  const errors = docs.flatMap((d) => d.errors.map((e) => e.message));
+  if (errors.length) throw new Error(`invalid YAML: ${errors.join('; ')}`);
+  return docs.map((d) => d.toJS() as Json);
 }
