@@ -20,7 +20,7 @@ export const ENVOY_CONFIG_USAGE = `usage: switchboard envoy-config [-c gateway.y
   --format istio             EnvoyFilter resources (ingress gateway by default)
   --format envoy-gateway     EnvoyExtensionPolicy + EnvoyPatchPolicy (+ HTTPRoute) for Envoy Gateway
 options for snippet / istio / envoy-gateway:
-  --extproc HOST:PORT        Switchboard's gRPC address (default switchboard.switchboard.svc.cluster.local:9002)
+  --extproc HOST:PORT        Switchboard's gRPC address (default switchboard-headless.switchboard.svc.cluster.local:9002)
   --prefix /v1/              entry path prefix (repeatable; default /v1/ /v1beta/ /v1alpha/ /openai/)
   --scope routes|listener    snippet, istio: filter on the entry routes only (default) or on every request
   --access-log               snippet, istio: the router's per-attempt gRPC access log to Switchboard
@@ -35,7 +35,8 @@ options for snippet / istio / envoy-gateway:
   --target-route NAME        envoy-gateway: attach to your HTTPRoute instead of generating one
   --target-gateway           envoy-gateway: attach the ext_proc filter to the whole Gateway`;
 
-export const DEFAULT_EXTPROC_ADDRESS = 'switchboard.switchboard.svc.cluster.local:9002';
+/** The headless Service of deploy/kubernetes: its DNS name lists every ready pod. */
+export const DEFAULT_EXTPROC_ADDRESS = 'switchboard-headless.switchboard.svc.cluster.local:9002';
 
 export interface EnvoyConfigArgs {
   format: Format;
