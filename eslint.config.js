@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.state/**', 'bench/.peers/**', 'bench/out/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', '.tools/**', '.state/**', '.scratch/**', 'bench/.peers/**', 'bench/out/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -21,6 +21,12 @@ export const serverSchema = z
     streamIdleTimeoutMs: z.number().int().positive().default(300_000),
     caFile: z.string().default('/etc/ssl/certs/ca-certificates.crt'),
     drainTimeoutMs: z.number().int().positive().default(30_000),
+    /**
+     * Refuse new requests (503 overloaded, Retry-After: 1) while the worker's event-loop delay
+     * (p99 over 250 ms) exceeds this; 0 = never. Off by default: on a host whose CPU is shared
+     * with noisy neighbours, scheduling delay reads as overload. 200-300 suits a dedicated core.
+     */
+    shedLoadAtEventLoopDelayMs: z.number().int().min(0).default(0),
   })
   .prefault({});
 

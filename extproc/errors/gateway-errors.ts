@@ -13,6 +13,7 @@ export const gatewayErrors = {
   modelNotFound: (model: string): GatewayErrorInfo => ({ status: 404, type: 'invalid_request_error', code: 'model_not_found', message: `The model "${model}" does not exist or has no route.`, param: 'model' }),
   routeNotFound: (method: string, path: string): GatewayErrorInfo => ({ status: 404, type: 'invalid_request_error', code: 'not_found', message: `No API at ${method} ${path}.` }),
   requestTooLarge: (limit: number): GatewayErrorInfo => ({ status: 413, type: 'invalid_request_error', code: 'request_too_large', message: `Request body exceeds ${limit} bytes.` }),
+  overloaded: (): GatewayErrorInfo => ({ status: 503, type: 'api_error', code: 'overloaded', message: 'The gateway is over capacity; retry shortly.', headers: { 'retry-after': '1' } }),
   unavailable: (message: string): GatewayErrorInfo => ({ status: 503, type: 'api_error', code: 'service_unavailable', message }),
   upstreamFailed: (status: number, attempts: string): GatewayErrorInfo => ({ status: status >= 400 ? status : 502, type: 'api_error', code: 'upstream_error', message: `Every target failed (attempts: ${attempts}).` }),
 } as const;

@@ -159,8 +159,10 @@ export function createGuardrails(configInput: GuardrailsConfigInput | undefined,
       const rt = runtimeFor(policyName);
       if (!rt) return { text: '', findings: [], blocked: { ruleId: POLICY_NOT_FOUND } };
       const s = createStreamScanner(rt.scanner, rt.policy.actions);
-      s.push(text);
-      return s.flush();
+      const a = s.push(text);
+      const b = s.flush();
+      const blocked = a.blocked ?? b.blocked;
+      return { text: blocked ? '' : a.text + b.text, findings: [...a.findings, ...b.findings], ...(blocked ? { blocked } : {}) };
     },
 
     createStreamScanner(policyName) {

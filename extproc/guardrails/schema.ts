@@ -60,7 +60,9 @@ export const guardrailsConfigSchema = z
   .object({
     defaultPolicy: z.string().default('default'),
     maxPromptChars: z.number().int().min(1).default(1_000_000),
-    policies: z.record(z.string(), policySchema).default({ default: { actions: { secret: 'redact', pii: 'monitor', injection: 'monitor' }, externalHooks: [], scanOutput: true } }),
+    // Secrets are redacted everywhere by default. PII rules cost as much again per request and
+    // are a policy decision (monitor, redact or block per entity), so a policy opts in to them.
+    policies: z.record(z.string(), policySchema).default({ default: { actions: { secret: 'redact', injection: 'monitor' }, externalHooks: [], scanOutput: true } }),
     denyLists: z.record(idSchema, denyListSchema).default({}),
     customPatterns: z.record(idSchema, customPatternSchema).default({}),
     externalHooks: z.record(idSchema, externalHookSchema).default({}),

@@ -1,12 +1,14 @@
-// Output scanning across chunk boundaries: the scanner keeps back the tail that could still be
-// the beginning of a secret, so a secret split over chunks is seen whole before any of it leaves.
-// Holding back the longest match length of any rule (8,300 characters for a PEM block) would
-// buffer every ordinary answer to its end; instead the tail kept is
-// - SHORT_HOLD characters (every rule without a start keyword fits in it),
-// - extended to the start of the unbroken run of non-space characters it cuts into (an encoded
-//   secret is one run), up to the longest match length,
-// - extended to the start of a long rule's keyword ("-----BEGIN ", "eyJ", "postgres://") when
+// Output scanning across chunk boundaries. A secret split over chunks must be seen whole before
+// any of it leaves, yet an ordinary answer must not wait: time to first token is what users feel.
+// So the scanner keeps back only what could still grow into a match:
+// - SHORT_HOLD characters (spaced numbers: cards, IBANs, phone numbers, national ids fit in it),
+// - extended to the start of the unbroken run of non-space characters it cuts into (a token or
+//   an encoded secret is one run), up to the longest match length,
+// - extended to the start of a long rule's keyword ("-----BEGIN ", "eyJ", "postgres://") while
 //   that rule's match could still be unfinished.
+// Text already emitted stays as look-behind context (CONTEXT characters) for the next scans, so a
+// rule that needs a keyword before its value ("aws_secret_access_key = ...") still fires when the
+// value arrives after the keyword has left; then only the part not yet emitted is redacted.
 import type { TextScanner } from './scanner.ts';
 import { redactSpans } from './redact.ts';
 import type { Finding, GuardrailAction } from './types.ts';
@@ -23,7 +25,8 @@ export interface StreamScanner {
   flush(): StreamStep;
 }
 
-const SHORT_HOLD = 320;
+const SHORT_HOLD = 48;
+const CONTEXT = 256;
 
 interface LongRule {
   keywords: string[];
@@ -71,12 +74,18 @@ export function holdBackCut(pending: string, matches: readonly { start: number; 
 
 export function createStreamScanner(scanner: TextScanner, actions: ReadonlyMap<string, GuardrailAction>): StreamScanner {
   const long = longRules(scanner);
+  let context = ''; // emitted already: scanned for context, never emitted again
   let pending = '';
   let blocked: { ruleId: string } | undefined;
 
   const step = (final: boolean): StreamStep => {
     if (blocked) return { text: '', findings: [], blocked };
-    const matches = scanner.scan(pending).filter((m) => actions.has(m.ruleId));
+    const offset = context.length;
+    // Matches wholly inside the context were decided by an earlier step.
+    const matches = scanner
+      .scan(context + pending)
+      .filter((m) => m.end > offset && actions.has(m.ruleId))
+      .map((m) => ({ ...m, start: Math.max(0, m.start - offset), end: m.end - offset }));
     let cut = final ? pending.length : holdBackCut(pending, matches, long, scanner.maxMatchLength);
     // Never emit part of a match: pull the cut back to the start of anything straddling it.
     for (let changed = true; changed; ) {
@@ -96,10 +105,13 @@ export function createStreamScanner(scanner: TextScanner, actions: ReadonlyMap<s
       pending = '';
       return { text: '', findings, blocked };
     }
+    const emitted = pending.slice(0, cut);
     const text = redactSpans(
-      pending.slice(0, cut),
+      emitted,
       findings.filter((f) => f.action === 'redact'),
     );
+    // The context keeps the original text (offsets of later matches refer to it), not the redaction.
+    context = (context + emitted).slice(-CONTEXT);
     pending = pending.slice(cut);
     return { text, findings };
   };

@@ -38,6 +38,8 @@ export interface RouterFilterDeps {
   defaultMaxOutputTokens: number;
   /** Replaces every configured provider credential found in a body. */
   scrubSecrets(body: Uint8Array): Uint8Array;
+  /** True while the worker is past its capacity: new requests are refused early. */
+  overloaded(): boolean;
 }
 
 type Phase = 'headers' | 'body' | 'upstream' | 'response' | 'done';
@@ -113,6 +115,7 @@ export class RouterFilter implements StreamHandler {
 
     const detected = adapters.detectDialect(this.method, this.path);
     if (!detected) return this.reject('openai-chat', gatewayErrors.routeNotFound(this.method, pathOnly));
+    if (this.deps.overloaded()) return this.reject(detected.dialect, gatewayErrors.overloaded());
     this.dialect = detected.dialect;
     this.pathModel = detected.pathModel;
     this.pathStream = detected.stream;

@@ -21,6 +21,7 @@ import type { Principal as AuthPrincipal } from '../auth/key-record.ts';
 import type { ResolvedPolicy } from '../governance/policy.ts';
 import { ContextRegistry } from '../pipeline/request-context.ts';
 import * as adapters from '../../provider-adapters/index.ts';
+import { startOverloadGuard, type OverloadGuard } from './overload.ts';
 import { AttemptJournal, type AttemptOutcome, type LoggedAttempt } from '../pipeline/attempt-log.ts';
 import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, PricingPort, Principal, RoutingPort } from '../pipeline/ports.ts';
 import { RouterFilter } from '../pipeline/router-filter.ts';
@@ -81,6 +82,7 @@ export class Runtime {
   }
 
   private readonly closeStore: () => Promise<void>;
+  private readonly overload: OverloadGuard;
   private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(config: GatewayConfig, deps: RuntimeDeps, store: StateStore, closeStore: () => Promise<void>) {
@@ -89,6 +91,7 @@ export class Runtime {
     const state = config.state;
     this.store = store;
     this.closeStore = closeStore;
+    this.overload = startOverloadGuard(config.server.shedLoadAtEventLoopDelayMs);
     const govMetrics = createGovernanceMetrics(deps.metrics.registry);
     this.directory = new StoreDirectory({ config: () => this.snapshot.config, store: this.store, clock });
     this.governance = new Governance({
@@ -268,6 +271,7 @@ export class Runtime {
       metrics: this.deps.metrics,
       defaultMaxOutputTokens: 4096,
       scrubSecrets: (body) => snap().credentials.scrub(body),
+      overloaded: () => this.overload.overloaded(),
     });
   }
 
@@ -321,6 +325,7 @@ export class Runtime {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.overload.stop();
     await this.governance.flushDeferred().catch(() => undefined);
     await this.closeStore();
   }

@@ -47,9 +47,10 @@ export function createGrpcServer(deps: GrpcServerDeps) {
       path: '/envoy.service.ext_proc.v3.ExternalProcessor/Process',
       requestStream: true,
       responseStream: true,
-      requestSerialize: (m: ProcessingRequest) => Buffer.from(Req.encode(m as never).finish()),
+      requestSerialize: (m: ProcessingRequest) => Req.encode(m as never).finish() as Buffer,
       requestDeserialize: (b: Buffer) => Req.decode(b) as unknown as ProcessingRequest,
-      responseSerialize: (m: ProcessingResponse) => Buffer.from(Res.encode(m as never).finish()),
+      // protobufjs' writer already yields a Buffer under Node: no copy.
+      responseSerialize: (m: ProcessingResponse) => Res.encode(m as never).finish() as Buffer,
       responseDeserialize: (b: Buffer) => Res.decode(b) as unknown as ProcessingResponse,
     },
   };

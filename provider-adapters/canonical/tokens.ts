@@ -28,7 +28,7 @@ export function countTextTokens(text: string): number {
   return text.length === 0 ? 0 : tokenizer().encode(text, [], []).length;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /** One pass, no allocation (see the file comment for what it over- and undercounts). */
 export function estimateTextTokens(text: string): number {

@@ -71,7 +71,7 @@ describe('policies', () => {
   test('schema: defaults, and references to undefined policies or hooks are rejected', () => {
     const parsed = guardrailsConfigSchema.parse({});
     expect(parsed.defaultPolicy).toBe('default');
-    expect(parsed.policies.default!.actions).toEqual({ secret: 'redact', pii: 'monitor', injection: 'monitor' });
+    expect(parsed.policies.default!.actions).toEqual({ secret: 'redact', injection: 'monitor' });
     expect(guardrailsConfigSchema.safeParse({ defaultPolicy: 'x' }).success).toBe(false);
     expect(guardrailsConfigSchema.safeParse({ policies: { default: { externalHooks: ['nope'] } } }).success).toBe(false);
     expect(guardrailsConfigSchema.safeParse({ policies: { default: { actions: { secret: 'explode' } } } }).success).toBe(false);
