@@ -134,11 +134,16 @@ export function envoyConfigCommand(argv: string[]): number {
         hostname: { type: 'string', multiple: true },
         'target-route': { type: 'string' },
         'target-gateway': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
     console.error(`${(err as Error).message}\n${ENVOY_CONFIG_USAGE}`);
     return 2;
+  }
+  if (parsed.values.help) {
+    console.log(ENVOY_CONFIG_USAGE);
+    return 0;
   }
   const format = parsed.values.format as Format;
   if (!FORMATS.includes(format)) {
