@@ -1,0 +1,104 @@
+// One upstream attempt, prepared: the request translated for that step's provider and model,
+// that provider's credentials, path and host. The router-level filter prepares the first attempt
+// (so Envoy skips the upstream filter on attempt 1), the upstream filter every retry.
+import * as adapters from '../../provider-adapters/index.ts';
+import type { GatewayErrorInfo, ProviderType, WireRequest } from '../../provider-adapters/contract.ts';
+import { type ProviderConfig, providerBaseUrl } from '../config/providers-schema.ts';
+import { gatewayErrors } from '../errors/gateway-errors.ts';
+import type { RequestContext } from './request-context.ts';
+import type { CredentialsPort, KeyPoolPort } from './ports.ts';
+
+/** Header names every provider type may use for credentials; an earlier attempt may have set any. */
+export const PROVIDER_AUTH_HEADERS = ['authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'anthropic-version', 'anthropic-beta'];
+
+export interface AttemptDeps {
+  providers(): Record<string, ProviderConfig>;
+  keyPools(): KeyPoolPort;
+  credentials: CredentialsPort;
+}
+
+export type PreparedAttempt =
+  | { ok: true; set: Record<string, string>; remove: string[]; body: Uint8Array; keyId: string }
+  | { ok: false; error: GatewayErrorInfo };
+
+function credentialHeaders(credentials: CredentialsPort, type: ProviderType, provider: string, keyId: string): Record<string, string> {
+  switch (type) {
+    case 'bedrock':
+      return {};
+    case 'azure-openai':
+      return { 'api-key': credentials.apiKey(provider, keyId) };
+    case 'anthropic':
+      return { 'x-api-key': credentials.apiKey(provider, keyId) };
+    case 'gemini':
+      return { 'x-goog-api-key': credentials.apiKey(provider, keyId) };
+    default:
+      return { authorization: `Bearer ${credentials.apiKey(provider, keyId)}` };
+  }
+}
+
+function joinPath(basePath: string, path: string): string {
+  const b = basePath.endsWith('/') ? basePath.slice(0, -1) : basePath;
+  if (!b || path.startsWith(b + '/')) return path;
+  return b + path;
+}
+
+/**
+ * Translates the request for `target` ("provider/model") and records the attempt in the context.
+ * `alsoRemove` are headers to drop besides those the previous attempt set (e.g. internal ones).
+ */
+export async function prepareAttempt(deps: AttemptDeps, ctx: RequestContext, target: string, now: number, alsoRemove: readonly string[]): Promise<PreparedAttempt> {
+  const slash = target.indexOf('/');
+  const providerName = target.slice(0, slash);
+  const model = target.slice(slash + 1);
+  const provider = deps.providers()[providerName];
+  if (slash < 0 || !provider) return { ok: false, error: gatewayErrors.unavailable(`Unknown upstream target "${target}".`) };
+
+  // Providers without keys (on-prem vLLM, Ollama) take requests unauthenticated.
+  const pick = provider.keys.length === 0 ? { exhausted: false as const, keyId: '' } : deps.keyPools().pick(providerName, now);
+  if (pick.exhausted) {
+    ctx.attempts.push({ provider: providerName, model, status: 429 });
+    const retryAfter = Math.max(1, Math.ceil((pick.until - now) / 1000));
+    return { ok: false, error: gatewayErrors.rateLimited(`provider ${providerName} (all keys cooling down)`, retryAfter) };
+  }
+
+  const base = new URL(providerBaseUrl(provider));
+  const built = adapters.buildUpstreamRequest({
+    dialect: ctx.dialect,
+    request: ctx.request as never,
+    raw: ctx.raw,
+    provider: { type: provider.type, baseUrl: base.href, apiVersion: provider.apiVersion, deployment: provider.deployments?.[model], region: provider.region },
+    model,
+    clientWantsUsage: ctx.clientWantsUsage,
+  });
+  if (!built.ok) return { ok: false, error: built.error };
+  for (const p of built.droppedParams) if (!ctx.droppedParams.includes(p)) ctx.droppedParams.push(p);
+
+  let wire: WireRequest = built.wire;
+  let auth: Record<string, string>;
+  try {
+    auth = pick.keyId ? credentialHeaders(deps.credentials, provider.type, providerName, pick.keyId) : {};
+    if (provider.type === 'bedrock' && pick.keyId) {
+      wire = await adapters.signBedrockRequest({ ...wire, headers: { ...wire.headers, host: base.host } }, deps.credentials.aws(providerName, pick.keyId), provider.region ?? 'us-east-1', new Date(now));
+    }
+  } catch (err) {
+    ctx.attempts.push({ provider: providerName, model, keyId: pick.keyId, status: 503 });
+    return { ok: false, error: gatewayErrors.unavailable((err as Error).message) };
+  }
+  ctx.attempts.push({ provider: providerName, model, keyId: pick.keyId });
+
+  const set: Record<string, string> = {
+    ...wire.headers,
+    ...auth,
+    ':path': joinPath(base.pathname, wire.path),
+    ':authority': base.host,
+    ':method': wire.method,
+    'content-length': String(wire.body.length),
+  };
+  delete set.host;
+  const setNames = Object.keys(set).map((k) => k.toLowerCase());
+  // Envoy reuses one header map for every retry: drop what the previous attempt set.
+  const remove = new Set<string>([...alsoRemove, ...PROVIDER_AUTH_HEADERS, ...ctx.headersSetUpstream]);
+  for (const n of setNames) remove.delete(n);
+  ctx.headersSetUpstream = setNames.filter((n) => !n.startsWith(':'));
+  return { ok: true, set, remove: [...remove], body: wire.body, keyId: pick.keyId };
+}
