@@ -34,6 +34,11 @@ export interface BootstrapPlan {
   /** Where system CAs live, for TLS to real providers. */
   caFile: string;
   accessLog: boolean;
+  /**
+   * The router-level filter prepares attempt 1 itself (server.upstreamAffinity): the upstream
+   * filter is skipped on attempt 1 and runs only on retries.
+   */
+  pretranslate: boolean;
 }
 
 export const CHAIN_HEADER = 'x-sb-chain';
@@ -110,6 +115,26 @@ function upstreamExtProcFilter(plan: BootstrapPlan, worker: number) {
   };
 }
 
+/**
+ * Runs a filter only when the router is retrying: x-envoy-attempt-count (added to upstream
+ * requests by include_request_attempt_count) is "1" on the first attempt.
+ */
+function onRetriesOnly(filter: { name: string; typed_config: unknown }) {
+  return {
+    name: `${filter.name}.on_retries`,
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.common.matching.v3.ExtensionWithMatcher',
+      extension_config: filter,
+      xds_matcher: {
+        matcher_tree: {
+          input: { name: 'attempt', typed_config: { '@type': 'type.googleapis.com/envoy.type.matcher.v3.HttpRequestHeaderMatchInput', header_name: 'x-envoy-attempt-count' } },
+          exact_match_map: { map: { '1': { action: { name: 'skip', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter' } } } } },
+        },
+      },
+    },
+  };
+}
+
 /** Route header value and cluster name of a chain as served by one worker. */
 export const chainKey = (chainId: string, worker: number) => `${chainId}.w${worker}`;
 const chainClusterName = (chainId: string, worker: number) => `sb_chain_${chainId}_w${worker}`;
@@ -171,7 +196,7 @@ function chainCluster(plan: BootstrapPlan, chain: ChainPlan, worker: number) {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
         explicit_http_config: { http_protocol_options: {} },
         http_filters: [
-          upstreamExtProcFilter(plan, worker),
+          plan.pretranslate ? onRetriesOnly(upstreamExtProcFilter(plan, worker)) : upstreamExtProcFilter(plan, worker),
           { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec' } },
         ],
       },
@@ -203,6 +228,8 @@ function chainRoute(plan: BootstrapPlan, chain: ChainPlan, worker: number) {
         },
       },
     },
+    // The route header has done its job; it is not the provider's business.
+    ...(plan.pretranslate ? { request_headers_to_remove: [CHAIN_HEADER] } : {}),
     response_headers_to_add: [
       { header: { key: TARGET_RESPONSE_HEADER, value: '%UPSTREAM_METADATA(switchboard:target)%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
     ],
@@ -296,6 +323,7 @@ export function buildBootstrap(plan: BootstrapPlan): Record<string, unknown> {
                           name: 'switchboard',
                           domains: ['*'],
                           include_attempt_count_in_response: true,
+                          ...(plan.pretranslate ? { include_request_attempt_count: true } : {}),
                           routes: [
                             ...plan.chains.flatMap((c) => plan.extprocEndpoints.map((_, w) => chainRoute(plan, c, w))),
                             {

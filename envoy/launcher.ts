@@ -47,6 +47,8 @@ export function startEnvoy(opts: StartEnvoyOptions): EnvoyProcess {
   const file = path.resolve(opts.stateDir, `envoy-bootstrap-${epoch}.json`);
   writeFileSync(file, JSON.stringify(opts.bootstrap, null, 1));
   const args = ['-c', file, '--log-level', opts.logLevel ?? 'warn', '--concurrency', String(opts.concurrency ?? 1)];
+  // Extra flags for diagnosis, e.g. ENVOY_EXTRA_ARGS="--component-log-level http:debug".
+  if (process.env.ENVOY_EXTRA_ARGS) args.push(...process.env.ENVOY_EXTRA_ARGS.split(/\s+/).filter(Boolean));
   if (opts.hotRestart) {
     const h = opts.hotRestart;
     args.push('--base-id', String(h.baseId), '--restart-epoch', String(h.epoch), '--drain-time-s', String(h.drainSeconds), '--parent-shutdown-time-s', String(h.parentShutdownSeconds), '--drain-strategy', 'gradual');

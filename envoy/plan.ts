@@ -76,5 +76,6 @@ export function bootstrapPlan(config: GatewayConfig, opts: { workers: number; ac
     streamIdleTimeoutMs: s.streamIdleTimeoutMs,
     caFile: s.caFile,
     accessLog: opts.accessLog,
+    pretranslate: s.upstreamAffinity,
   };
 }

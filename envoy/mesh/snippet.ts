@@ -76,7 +76,9 @@ export function parseHostPort(address: string): { host: string; port: number } {
 /** The bootstrap plan for an Envoy that reaches Switchboard through one address: one worker, the Service as its endpoint. */
 export function meshPlan(config: GatewayConfig, opts: Pick<MeshOptions, 'extprocAddress' | 'accessLog'>): BootstrapPlan {
   const { host, port } = parseHostPort(opts.extprocAddress);
-  return { ...bootstrapPlan(config, { workers: 1, accessLog: opts.accessLog ?? false }), extprocEndpoints: [`${host}:${port}`] };
+  // No affinity behind a Service: every attempt goes through the upstream filter (the pods'
+  // gateway.yaml says server.upstreamAffinity: false to match).
+  return { ...bootstrapPlan(config, { workers: 1, accessLog: opts.accessLog ?? false }), extprocEndpoints: [`${host}:${port}`], pretranslate: false };
 }
 
 function at(obj: unknown, path: (string | number)[], what: string): unknown {

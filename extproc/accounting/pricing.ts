@@ -71,6 +71,7 @@ export function dollarsToMicros(dollars: number): number {
 
 export class Pricing {
   private readonly options: PricingOptions;
+  private readonly warnedUnknown = new Set<string>();
 
   constructor(options: PricingOptions) {
     this.options = options;
@@ -131,7 +132,12 @@ export class Pricing {
     const label = provider.name ?? provider.type;
     if (this.options.config.unknownPricePolicy === 'reject') throw new PriceUnknownError(label, model);
     this.options.metrics.priceUnknown.inc({ provider: label, model });
-    this.options.logger.warn({ provider: label, model }, 'no price known; call priced at zero (unknownPricePolicy: allow-at-zero)');
+    // Once per model and process: the metric counts every call, the log says it once.
+    const key = `${label}/${model}`;
+    if (!this.warnedUnknown.has(key)) {
+      this.warnedUnknown.add(key);
+      this.options.logger.warn({ provider: label, model }, 'no price known; calls priced at zero (unknownPricePolicy: allow-at-zero)');
+    }
     return { micros: 0, source: 'unknown' };
   }
 }

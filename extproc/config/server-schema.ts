@@ -22,6 +22,15 @@ export const serverSchema = z
     caFile: z.string().default('/etc/ssl/certs/ca-certificates.crt'),
     drainTimeoutMs: z.number().int().positive().default(30_000),
     /**
+     * true (standalone, the generated bootstrap): each worker has its own chain clusters, so the
+     * upstream filter always reaches the process that decided the request; that process then
+     * prepares attempt 1 itself and Envoy skips the upstream filter for it (one ext_proc stream
+     * less per request). false (a mesh with several pods behind one Service): every attempt is
+     * translated by the upstream filter, rebuilding the request from its body when it lands on
+     * another pod. Must match how the Envoy config was generated.
+     */
+    upstreamAffinity: z.boolean().default(true),
+    /**
      * Refuse new requests (503 overloaded, Retry-After: 1) while the worker's event-loop delay
      * (p99 over 250 ms) exceeds this; 0 = never. Off by default: on a host whose CPU is shared
      * with noisy neighbours, scheduling delay reads as overload. 200-300 suits a dedicated core.

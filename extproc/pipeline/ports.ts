@@ -38,7 +38,15 @@ export interface RouteInput {
 }
 
 export type RouteDecision =
-  | { ok: true; rule: string; chainId: string; chain: Target[]; primary: Target }
+  | {
+      ok: true;
+      rule: string;
+      chainId: string;
+      chain: Target[];
+      primary: Target;
+      /** The chain without its first `skip` steps, when Envoy has a cluster for it. */
+      suffix?: (skip: number) => { chainId: string; chain: Target[] } | undefined;
+    }
   | { ok: false; reason: 'model_not_found' }
   /** Every step's provider has all its keys cooling down (429 / 401 from the provider). */
   | { ok: false; reason: 'keys_cooling_down'; retryAfterSeconds: number };

@@ -14,6 +14,8 @@ import { CLIENT_CREDENTIAL_HEADERS, clientInternalHeaders, extractVirtualKey, pa
 import type { ContextRegistry, RequestContext } from './request-context.ts';
 import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, PricingPort, Principal, RoutingPort } from './ports.ts';
 import type { ProviderConfig } from '../config/providers-schema.ts';
+import { prepareAttempt, type AttemptDeps } from './attempt.ts';
+import type { AttemptJournal } from './attempt-log.ts';
 import { countTextTokens } from '../../provider-adapters/canonical/tokens.ts';
 
 /** Gemini streams are SSE too (alt=sse); Bedrock's event-stream is translated to the client's dialect. */
@@ -40,6 +42,13 @@ export interface RouterFilterDeps {
   scrubSecrets(body: Uint8Array): Uint8Array;
   /** True while the worker is past its capacity: new requests are refused early. */
   overloaded(): boolean;
+  attempts: AttemptDeps;
+  journal: AttemptJournal;
+  /**
+   * Standalone (per-worker chain clusters): prepare attempt 1 here, Envoy skips the upstream
+   * filter for it. Mesh (the upstream filter may land on another pod): leave every attempt to it.
+   */
+  pretranslate: boolean;
 }
 
 type Phase = 'headers' | 'body' | 'upstream' | 'response' | 'done';
@@ -260,19 +269,57 @@ export class RouterFilter implements StreamHandler {
       reserved: true,
       settled: false,
     };
+    if (!this.deps.pretranslate) {
+      // Mesh mode: the upstream filter may run in another process, so every attempt is
+      // translated there, from the client's body and what x-sb-ctx says about it.
+      this.deps.registry.put(this.ctx);
+      this.phase = 'upstream';
+      return {
+        request_body: {
+          response: {
+            header_mutation: {
+              set_headers: setHeaders({
+                [CHAIN_HEADER]: chainKey(decision.chainId, this.deps.workerIndex),
+                [CONTEXT_HEADER]: contextHeader(this.dialect, stream, this.ctx.clientWantsUsage, this.pathModel),
+                ...(newBody ? { 'content-length': String(newBody.length) } : {}),
+              }),
+            },
+            ...(newBody ? { body_mutation: { body: newBody } } : {}),
+            clear_route_cache: true,
+          },
+        },
+      };
+    }
+    // Attempt 1 is prepared here, in this same message: Envoy skips the upstream filter for it
+    // (a matcher on x-envoy-attempt-count), which saves a whole ext_proc stream per request.
+    // A step that cannot be prepared (credentials missing, keys cooling down) is skipped by
+    // starting the chain further on.
+    let chainId = decision.chainId;
+    let prepared = await prepareAttempt(this.deps.attempts, this.ctx, `${decision.chain[0]!.provider}/${decision.chain[0]!.model}`, now, []);
+    for (let skip = 1; !prepared.ok && prepared.error.status >= 429 && skip < decision.chain.length; skip++) {
+      const suffix = decision.suffix?.(skip);
+      if (!suffix) break;
+      chainId = suffix.chainId;
+      this.ctx.chain = suffix.chain;
+      prepared = await prepareAttempt(this.deps.attempts, this.ctx, `${suffix.chain[0]!.provider}/${suffix.chain[0]!.model}`, now, []);
+    }
+    for (const a of this.ctx.attempts) this.deps.journal.record(this.requestId, { provider: a.provider, model: a.model, ...(a.keyId ? { keyId: a.keyId } : {}) }, now);
+    if (!prepared.ok) {
+      await this.deps.governance.release(this.requestId).catch(() => undefined);
+      return this.reject(this.dialect, prepared.error);
+    }
+    // Attempts that could not be prepared never reach Envoy, so they are not Envoy's to log.
+    this.ctx.attempts = this.ctx.attempts.slice(-1);
     this.deps.registry.put(this.ctx);
     this.phase = 'upstream';
     return {
       request_body: {
         response: {
           header_mutation: {
-            set_headers: setHeaders({
-              [CHAIN_HEADER]: chainKey(decision.chainId, this.deps.workerIndex),
-              [CONTEXT_HEADER]: contextHeader(this.dialect, stream, this.ctx.clientWantsUsage, this.pathModel),
-              ...(newBody ? { 'content-length': String(newBody.length) } : {}),
-            }),
+            set_headers: setHeaders({ ...prepared.set, [CHAIN_HEADER]: chainKey(chainId, this.deps.workerIndex) }),
+            remove_headers: prepared.remove,
           },
-          ...(newBody ? { body_mutation: { body: newBody } } : {}),
+          body_mutation: { body: prepared.body },
           clear_route_cache: true,
         },
       },

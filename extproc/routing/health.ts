@@ -24,6 +24,11 @@ export interface HealthOptions {
   alpha: number;
   /** Latency up to tolerance x best sibling carries no penalty. */
   latencyTolerance: number;
+  /**
+   * ...nor does latency within this many ms of the best sibling: jitter of a few ms between two
+   * equally good targets must not move a configured split (LLM calls take hundreds of ms).
+   */
+  latencySlackMs: number;
   latencyExponent: number;
   /** Error rate r reduces the factor by errorPenalty x r (r = 0.5 with penalty 2 hits the floor). */
   errorPenalty: number;
@@ -36,6 +41,7 @@ export interface HealthOptions {
 export const DEFAULT_HEALTH_OPTIONS: HealthOptions = {
   alpha: 0.2,
   latencyTolerance: 1.2,
+  latencySlackMs: 25,
   latencyExponent: 2,
   errorPenalty: 2,
   floor: 0.05,
@@ -99,7 +105,7 @@ export class HealthTracker implements HealthSource {
   }
 
   factors(targets: readonly Target[], now: number): number[] {
-    const { floor, latencyTolerance, latencyExponent, errorPenalty, staleHalfLifeMs } = this.#options;
+    const { floor, latencyTolerance, latencySlackMs, latencyExponent, errorPenalty, staleHalfLifeMs } = this.#options;
     const states = targets.map((target) => this.#targets.get(targetKey(target)));
     let best = Infinity;
     for (const state of states) {
@@ -111,7 +117,8 @@ export class HealthTracker implements HealthSource {
       const freshness = Math.pow(0.5, age / staleHalfLifeMs);
       let latencyFactor = 1;
       if (state.latencyMs !== undefined && state.latencyMs > 0 && Number.isFinite(best)) {
-        latencyFactor = Math.min(1, Math.pow((latencyTolerance * best) / state.latencyMs, latencyExponent));
+        const allowed = Math.max(latencyTolerance * best, best + latencySlackMs);
+        latencyFactor = Math.min(1, Math.pow(allowed / state.latencyMs, latencyExponent));
       }
       const errorFactor = Math.max(0, 1 - errorPenalty * state.errorRate);
       const penalised = latencyFactor * errorFactor;

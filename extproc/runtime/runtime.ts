@@ -154,6 +154,11 @@ export class Runtime {
         decide: (input) => {
           const d = router.decide(input);
           if (!d.ok) return d;
+          const spec = { id: d.chainId, targets: d.chain, retry: d.retry, ...(d.contextLengthStep !== undefined ? { contextLengthStep: d.contextLengthStep } : {}) };
+          const suffix = (skip: number) => {
+            const s = chainSuffix(spec, skip);
+            return s && chainIds.has(s.id) ? { chainId: s.id, chain: s.targets } : undefined;
+          };
           // Start the chain at the first step whose provider has a key that is not cooling down.
           const now = this.deps.clock.now();
           let soonest = Infinity;
@@ -161,10 +166,10 @@ export class Runtime {
             const step = d.chain[skip]!;
             const at = keyPools.availableAt(step.provider, now);
             if (at === 0) {
-              if (skip === 0) return d;
-              const suffix = chainSuffix({ id: d.chainId, targets: d.chain, retry: d.retry, ...(d.contextLengthStep !== undefined ? { contextLengthStep: d.contextLengthStep } : {}) }, skip);
-              if (!suffix || !chainIds.has(suffix.id)) return d;
-              return { ...d, chainId: suffix.id, chain: suffix.targets, primary: suffix.targets[0]! };
+              if (skip === 0) return { ...d, suffix };
+              const s = suffix(skip);
+              if (!s) return { ...d, suffix };
+              return { ...d, chainId: s.chainId, chain: s.chain, primary: s.chain[0]!, suffix: (more: number) => suffix(skip + more) };
             }
             soonest = Math.min(soonest, at);
           }
@@ -272,6 +277,13 @@ export class Runtime {
       defaultMaxOutputTokens: 4096,
       scrubSecrets: (body) => snap().credentials.scrub(body),
       overloaded: () => this.overload.overloaded(),
+      attempts: {
+        providers: () => snap().config.providers,
+        keyPools: () => snap().keyPools,
+        credentials: { apiKey: (p, k) => snap().credentials.apiKey(p, k), aws: (p, k) => snap().credentials.aws(p, k) },
+      },
+      journal: this.journal,
+      pretranslate: this.snapshot.config.server.upstreamAffinity,
     });
   }
 

@@ -34,6 +34,7 @@ export async function startTestGateway(body: string, opts: { env?: Record<string
   const gw = await startGateway({
     configFile,
     quiet: !process.env.SB_TEST_VERBOSE,
+    ...(process.env.SB_ENVOY_LOG ? { envoyLogLevel: process.env.SB_ENVOY_LOG } : {}),
     env: { ...process.env, SWITCHBOARD_KEY_HASH_SECRET: TEST_KEY_HASH_SECRET, ...(opts.env ?? {}) },
   });
   return {

@@ -87,7 +87,7 @@ describe('mesh layout: two Switchboard pods behind one platform Envoy', () => {
       mkdirSync(path.join(dir, `pod${i}`), { recursive: true });
       writeFileSync(
         file,
-        `server:\n  admin: { host: 127.0.0.1, port: 0 }\n  stateDir: ${path.join(dir, `pod${i}`)}\n  drainTimeoutMs: 1000\n` +
+        `server:\n  admin: { host: 127.0.0.1, port: 0 }\n  stateDir: ${path.join(dir, `pod${i}`)}\n  drainTimeoutMs: 1000\n  upstreamAffinity: false\n` +
           `providers:\n  openai: { type: openai, baseUrl: '${sim.url}/v1', keys: [{ id: default, secret: { env: OPENAI_API_KEY } }] }\n` +
           `models:\n  gpt-4o-mini:\n    targets: [{ provider: openai, model: gpt-4o-mini }]\n` +
           `virtualKeys:\n  - { id: vk-mesh, name: mesh test, hash: '${vk.hash}' }\n` +

@@ -104,12 +104,13 @@ describe('envoy snippet for an existing Envoy', () => {
     expect(snippet.clusters.some((x) => /_w\d+$/.test(x.name as string) && x.name !== 'switchboard_extproc' && !(x.name as string).startsWith('sb_chain_'))).toBe(false);
   });
 
-  test('the mesh plan is the standalone plan with one worker and the Service as its endpoint', () => {
+  test('the mesh plan is the standalone plan with one worker, the Service as its endpoint and no first-attempt shortcut', () => {
     const plan = meshPlan(sampleConfig, { extprocAddress: SERVICE });
     const standalone = bootstrapPlan(sampleConfig, { workers: 1, accessLog: false });
-    expect(plan).toEqual({ ...standalone, extprocEndpoints: [SERVICE] });
-    // The routes are the standalone worker-0 routes, untouched.
-    const boot = buildBootstrap(standalone);
+    // Without affinity the upstream filter must run on every attempt (server.upstreamAffinity: false).
+    expect(plan).toEqual({ ...standalone, extprocEndpoints: [SERVICE], pretranslate: false });
+    // The routes are the worker-0 routes of a standalone plan without the shortcut, untouched.
+    const boot = buildBootstrap({ ...standalone, pretranslate: false });
     const bootRoutes = (vhostOf(boot).routes as Json[]).filter((r) => (r.match as Json).headers);
     expect(snippet.routes.slice(0, chains.length)).toEqual(bootRoutes);
   });

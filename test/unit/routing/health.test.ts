@@ -87,3 +87,20 @@ describe('HealthTracker shifts weight', () => {
     expect(unknownFactor).toBe(1);
   });
 });
+
+describe('HealthTracker ignores jitter', () => {
+  test('a few milliseconds between two fast targets move no weight; tens of milliseconds do', () => {
+    const health = new HealthTracker();
+    const a = t('alpha', 'm');
+    const b = t('beta', 'm');
+    for (let i = 0; i < 50; i++) {
+      health.observe(a, { latencyMs: 2, status: 200, now: i });
+      health.observe(b, { latencyMs: 6, status: 200, now: i }); // 3x slower, but only 4 ms
+    }
+    expect(health.factors([a, b], 50)).toEqual([1, 1]);
+    for (let i = 50; i < 100; i++) health.observe(b, { latencyMs: 80, status: 200, now: i });
+    const [fa, fb] = health.factors([a, b], 100);
+    expect(fa).toBe(1);
+    expect(fb).toBeLessThan(0.5);
+  });
+});
