@@ -211,7 +211,6 @@ function chainRoute(plan: BootstrapPlan, chain: ChainPlan, worker: number) {
     route: {
       cluster: chainClusterName(chain.id, worker),
       timeout: seconds(plan.requestTimeoutMs),
-      auto_host_rewrite: true,
       retry_policy: {
         retry_on: chain.retryOn.join(','),
         retriable_status_codes: chain.retriableStatusCodes,
