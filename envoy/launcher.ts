@@ -41,10 +41,32 @@ export interface StartEnvoyOptions {
   hotRestart?: { baseId: number; epoch: number; drainSeconds: number; parentShutdownSeconds: number };
 }
 
+/** Diagnosis aid (ENVOY_DEBUG_ACCESS_LOG=1): one stderr line per request with Envoy's own reasons. */
+function addStderrAccessLog(bootstrap: unknown): void {
+  const listeners = (bootstrap as { static_resources?: { listeners?: { filter_chains?: { filters?: { typed_config?: Record<string, unknown> }[] }[] }[] } }).static_resources?.listeners ?? [];
+  for (const l of listeners) {
+    for (const fc of l.filter_chains ?? []) {
+      for (const f of fc.filters ?? []) {
+        if (!f.typed_config) continue;
+        f.typed_config.access_log = [
+          {
+            name: 'envoy.access_loggers.stderr',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StderrAccessLog',
+              log_format: { text_format_source: { inline_string: 'envoy-access %START_TIME% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_CODE_DETAILS% %RESPONSE_FLAGS% attempts=%UPSTREAM_REQUEST_ATTEMPT_COUNT% %DURATION%ms\n' } },
+            },
+          },
+        ];
+      }
+    }
+  }
+}
+
 export function startEnvoy(opts: StartEnvoyOptions): EnvoyProcess {
   mkdirSync(opts.stateDir, { recursive: true });
   const epoch = opts.hotRestart?.epoch ?? 0;
   const file = path.resolve(opts.stateDir, `envoy-bootstrap-${epoch}.json`);
+  if (process.env.ENVOY_DEBUG_ACCESS_LOG) addStderrAccessLog(opts.bootstrap);
   writeFileSync(file, JSON.stringify(opts.bootstrap, null, 1));
   const args = ['-c', file, '--log-level', opts.logLevel ?? 'warn', '--concurrency', String(opts.concurrency ?? 1)];
   // Extra flags for diagnosis, e.g. ENVOY_EXTRA_ARGS="--component-log-level http:debug".

@@ -42,6 +42,17 @@ export function createGrpcServer(deps: GrpcServerDeps) {
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   });
 
+  // Envoy ends every finished ext_proc stream with RST_STREAM. Node's HTTP/2 rapid-reset guard
+  // (streamResetBurst 1000, streamResetRate 33/s by default) reads one request per reset above 33
+  // requests/s as an attack and tears the connection down, failing every stream on it. Envoy is
+  // our only client here, on a local socket: lift the guard. grpc-js has no option for it, so the
+  // server options it passes to http2.createServer are amended before the first bind.
+  const http2Options = (server as unknown as { commonServerOptions?: Record<string, unknown> }).commonServerOptions;
+  if (http2Options) {
+    http2Options.streamResetBurst = 1_000_000_000;
+    http2Options.streamResetRate = 1_000_000_000;
+  }
+
   const extProcService: grpc.ServiceDefinition = {
     Process: {
       path: '/envoy.service.ext_proc.v3.ExternalProcessor/Process',
