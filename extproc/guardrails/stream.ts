@@ -1,7 +1,8 @@
 // Output scanning across chunk boundaries. A secret split over chunks must be seen whole before
 // any of it leaves, yet an ordinary answer must not wait: time to first token is what users feel.
 // So the scanner keeps back only what could still grow into a match:
-// - SHORT_HOLD characters (spaced numbers: cards, IBANs, phone numbers, national ids fit in it),
+// - with PII rules active, SHORT_HOLD characters (spaced numbers: cards, IBANs, phone numbers,
+//   national ids fit in it); secrets are single tokens and need no such margin,
 // - extended to the start of the unbroken run of non-space characters it cuts into (a token or
 //   an encoded secret is one run), up to the longest match length,
 // - extended to the start of a long rule's keyword ("-----BEGIN ", "eyJ", "postgres://") while
@@ -50,9 +51,9 @@ function isSpace(code: number): boolean {
 }
 
 /** Where the emitted prefix may end: everything from here on could still grow into a match. */
-export function holdBackCut(pending: string, matches: readonly { start: number; end: number }[], long: readonly LongRule[], maxMatchLength: number): number {
+export function holdBackCut(pending: string, matches: readonly { start: number; end: number }[], long: readonly LongRule[], maxMatchLength: number, shortHold = SHORT_HOLD): number {
   const floor = Math.max(0, pending.length - maxMatchLength);
-  let cut = Math.max(0, pending.length - SHORT_HOLD);
+  let cut = Math.max(0, pending.length - shortHold);
   while (cut > floor && !isSpace(pending.charCodeAt(cut - 1))) cut--;
   const lower = pending.toLowerCase();
   for (const rule of long) {
@@ -74,6 +75,8 @@ export function holdBackCut(pending: string, matches: readonly { start: number; 
 
 export function createStreamScanner(scanner: TextScanner, actions: ReadonlyMap<string, GuardrailAction>): StreamScanner {
   const long = longRules(scanner);
+  // Spaced values (card and phone numbers, IBANs) are PII formats; a secret is one token.
+  const shortHold = scanner.rules.some((c) => c.rule.family === 'pii' && actions.has(c.rule.id)) ? SHORT_HOLD : 0;
   let context = ''; // emitted already: scanned for context, never emitted again
   let pending = '';
   let blocked: { ruleId: string } | undefined;
@@ -86,7 +89,7 @@ export function createStreamScanner(scanner: TextScanner, actions: ReadonlyMap<s
       .scan(context + pending)
       .filter((m) => m.end > offset && actions.has(m.ruleId))
       .map((m) => ({ ...m, start: Math.max(0, m.start - offset), end: m.end - offset }));
-    let cut = final ? pending.length : holdBackCut(pending, matches, long, scanner.maxMatchLength);
+    let cut = final ? pending.length : holdBackCut(pending, matches, long, scanner.maxMatchLength, shortHold);
     // Never emit part of a match: pull the cut back to the start of anything straddling it.
     for (let changed = true; changed; ) {
       changed = false;

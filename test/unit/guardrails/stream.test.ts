@@ -98,8 +98,30 @@ describe('stream scanner latency', () => {
     }
     emitted += scanner.flush().text.length;
     expect(emitted).toBe(text.length);
-    // Nowhere near the 8,300-character reach of the PEM rule: a short tail and the word in progress.
-    expect(worstLag).toBeLessThanOrEqual(48 + 20 + 16);
+    // Nowhere near the 8,300-character reach of the PEM rule: only the word in progress (secrets
+    // are single tokens), never more than a chunk plus a word.
+    expect(worstLag).toBeLessThanOrEqual(20 + 16);
+  });
+
+  test('with PII rules on, a short tail is kept too, so a spaced card number is seen whole', () => {
+    const pii = createGuardrails({ policies: { default: { actions: { secret: 'redact', pii: 'redact' } } } }).createStreamScanner();
+    const card = '4111 1111 1111 1111';
+    let out = '';
+    let worstLag = 0;
+    let pushed = 0;
+    let emitted = 0;
+    const text = `${prose.repeat(5)}Pay with ${card} today. ${prose.repeat(5)}`;
+    for (let i = 0; i < text.length; i += 5) {
+      const chunk = text.slice(i, i + 5);
+      pushed += chunk.length;
+      const r = pii.push(chunk).text;
+      out += r;
+      emitted += r.length;
+      worstLag = Math.max(worstLag, pushed - emitted);
+    }
+    out += pii.flush().text;
+    expect(out).not.toContain('4111 1111');
+    expect(worstLag).toBeLessThanOrEqual(48 + 20 + 5);
   });
 
   test('a PEM block that starts streaming is held back until it ends, then redacted whole', () => {
