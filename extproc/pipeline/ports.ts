@@ -2,6 +2,7 @@
 // module folder (auth, routing, governance, guardrails, accounting, audit) and wired in
 // extproc/runtime; tests can hand the pipeline any implementation.
 import type { GatewayErrorInfo, IngressDialect, ProviderType, Usage } from '../../provider-adapters/contract.ts';
+import type { AuditRecordInput } from '../audit/record.ts';
 
 export interface Principal {
   keyId: string;
@@ -106,31 +107,8 @@ export interface CredentialsPort {
   aws(provider: string, keyId: string): { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
-export interface AttemptRecord {
-  provider: string;
-  model: string;
-  keyId?: string;
-  status?: number;
-  latencyMs?: number;
-}
-
-export interface AuditRecordInput {
-  time: string;
-  requestId: string;
-  keyId?: string;
-  team?: string;
-  customer?: string;
-  dialect?: IngressDialect;
-  rule?: string;
-  attempts: AttemptRecord[];
-  status: number;
-  outcome: string;
-  usage?: Usage;
-  costMicros: number;
-  findings: string[];
-  input?: unknown;
-  output?: string;
-}
+// The audit module owns the record's shape; the pipeline hands one in per request.
+export type { AuditAttempt as AttemptRecord, AuditRecordInput } from '../audit/record.ts';
 
 export interface AuditPort {
   append(record: AuditRecordInput): Promise<void>;
