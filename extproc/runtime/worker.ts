@@ -83,7 +83,10 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     }
   });
 
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     log.info('draining');
     await admin?.close();
     await server.drain(config.server.drainTimeoutMs);
@@ -92,5 +95,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
+  // Forked by a supervisor that died without stopping us (SIGKILL, crash): do not live on as an orphan.
+  if (process.send) process.once('disconnect', () => void stop());
   process.once('SIGINT', () => void stop());
 }
