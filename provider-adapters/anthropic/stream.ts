@@ -1,11 +1,12 @@
 // Anthropic Messages SSE -> canonical events, and the passthrough observer.
-import type { PassthroughObserver, StreamDecoder } from '../canonical/adapter.ts';
+import type { StreamDecoder } from '../canonical/adapter.ts';
 import { isObject, num, obj, str } from '../canonical/json.ts';
 import { STRUCTURED_OUTPUT_TOOL } from '../canonical/params.ts';
 import { toGatewayError } from '../canonical/provider-error.ts';
 import type { CanonicalStreamEvent } from '../canonical/types.ts';
 import type { Usage } from '../contract.ts';
 import { SseParser, type SseEvent } from '../sse/parser.ts';
+import { DecodingPassthrough } from '../sse/decoding-passthrough.ts';
 import { finishFromAnthropic } from './finish.ts';
 import { usageFromAnthropic } from './usage.ts';
 
@@ -118,39 +119,8 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 }
 
 /** anthropic-messages client, Anthropic provider: forward every event, observe usage and completion. */
-export class AnthropicPassthrough implements PassthroughObserver {
-  private readonly sse = new SseParser();
-  private readonly decoder = new AnthropicStreamDecoder();
-  private lastUsage: Usage | undefined;
-  private text = '';
-  private failed = false;
-  private readonly encoder = new TextEncoder();
-
-  push(chunk: Uint8Array): Uint8Array {
-    return this.observe(this.sse.push(chunk));
-  }
-  end(): { tail: Uint8Array; complete: boolean; failed: boolean } {
-    const tail = this.observe(this.sse.end());
-    return { tail, complete: this.decoder.complete(), failed: this.failed };
-  }
-  usage(): Usage | undefined {
-    return this.lastUsage;
-  }
-  outputText(): string {
-    return this.text;
-  }
-
-  private observe(events: SseEvent[]): Uint8Array {
-    let out = '';
-    for (const ev of events) {
-      out += ev.raw;
-      // Re-use the decoder on the complete event text so both paths read usage identically.
-      for (const c of this.decoder.push(this.encoder.encode(`data: ${ev.data}\n\n`))) {
-        if (c.type === 'usage') this.lastUsage = c.usage;
-        if (c.type === 'text_delta') this.text += c.text;
-        if (c.type === 'error') this.failed = true;
-      }
-    }
-    return this.encoder.encode(out);
+export class AnthropicPassthrough extends DecodingPassthrough {
+  constructor() {
+    super(new AnthropicStreamDecoder());
   }
 }

@@ -1,11 +1,12 @@
 // Gemini streamGenerateContent (alt=sse) -> canonical events, and the passthrough observer.
 // Gemini has no end marker: a chunk with finishReason is the terminal event.
-import type { PassthroughObserver, StreamDecoder } from '../canonical/adapter.ts';
+import type { StreamDecoder } from '../canonical/adapter.ts';
 import { arr, isObject, obj, str } from '../canonical/json.ts';
 import { toGatewayError } from '../canonical/provider-error.ts';
 import type { CanonicalStreamEvent } from '../canonical/types.ts';
 import type { Usage } from '../contract.ts';
 import { SseParser, type SseEvent } from '../sse/parser.ts';
+import { DecodingPassthrough } from '../sse/decoding-passthrough.ts';
 import { finishFromGemini } from './finish.ts';
 import { usageFromGemini } from './usage.ts';
 
@@ -73,43 +74,17 @@ export class GeminiStreamDecoder implements StreamDecoder {
   }
 }
 
-export class GeminiPassthrough implements PassthroughObserver {
-  private readonly sse = new SseParser();
-  private readonly decoder = new GeminiStreamDecoder();
-  private readonly encoder = new TextEncoder();
-  private text = '';
-  private failed = false;
-  private lastUsage: Usage | undefined;
+export class GeminiPassthrough extends DecodingPassthrough {
+  constructor() {
+    super(new GeminiStreamDecoder(), geminiEventUsage);
+  }
+}
 
-  push(chunk: Uint8Array): Uint8Array {
-    return this.observe(this.sse.push(chunk));
-  }
-  end(): { tail: Uint8Array; complete: boolean; failed: boolean } {
-    const tail = this.observe(this.sse.end());
-    return { tail, complete: this.decoder.complete(), failed: this.failed };
-  }
-  usage(): Usage | undefined {
-    return this.lastUsage;
-  }
-  outputText(): string {
-    return this.text;
-  }
-  private observe(events: SseEvent[]): Uint8Array {
-    let out = '';
-    for (const ev of events) {
-      out += ev.raw;
-      try {
-        const data: unknown = JSON.parse(ev.data);
-        const usage = usageFromGemini(obj(data).usageMetadata);
-        if (usage) this.lastUsage = usage;
-      } catch {
-        // forwarded as is
-      }
-      for (const c of this.decoder.push(this.encoder.encode(`data: ${ev.data}\n\n`))) {
-        if (c.type === 'text_delta') this.text += c.text;
-        if (c.type === 'error') this.failed = true;
-      }
-    }
-    return this.encoder.encode(out);
+/** Gemini repeats usageMetadata in stream events; its decoder reports usage only at the end. */
+function geminiEventUsage(data: string): Usage | undefined {
+  try {
+    return usageFromGemini(obj(JSON.parse(data) as unknown).usageMetadata);
+  } catch {
+    return undefined; // forwarded as is
   }
 }
