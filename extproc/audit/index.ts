@@ -12,6 +12,8 @@ import type { AuditConfigInput } from './schema.ts';
 export interface AuditSink {
   /** Resolves once the record is durable; waits (never drops) when the queue is full. */
   append(record: AuditRecordInput): Promise<void>;
+  /** undefined while the queue has room; else resolves once it has. */
+  room(): Promise<void> | undefined;
   close(): Promise<void>;
 }
 
@@ -27,7 +29,7 @@ export interface AuditSinkDeps {
 
 export async function createAuditSink(configInput: AuditConfigInput | undefined, deps: AuditSinkDeps): Promise<AuditSink> {
   const config = auditConfigSchema.parse(configInput ?? {});
-  if (config.sink === 'none') return { append: async () => undefined, close: async () => undefined };
+  if (config.sink === 'none') return { append: async () => undefined, room: () => undefined, close: async () => undefined };
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(deps.instance)) throw new Error(`audit: bad instance id ${deps.instance}`);
   const env = deps.env ?? process.env;
   const hmacKey = config.hmacKeyEnv ? env[config.hmacKeyEnv] : undefined;
@@ -48,6 +50,7 @@ export async function createAuditSink(configInput: AuditConfigInput | undefined,
   const writer = new ChainWriter(store, { instance: deps.instance, hmacKey, maxQueue: config.maxQueue, maxBatch: config.maxBatch });
   return {
     append: (record) => writer.append(buildAuditBody(record, config.bodies)),
+    room: () => writer.room(),
     close: () => writer.close(),
   };
 }

@@ -51,6 +51,12 @@ export class ChainWriter {
     return done;
   }
 
+  /** undefined while the queue has room; else resolves when a batch leaves it. */
+  room(): Promise<void> | undefined {
+    if (this.queue.length < this.opts.maxQueue) return undefined;
+    return new Promise<void>((r) => this.spaceWaiters.push(r));
+  }
+
   /** Group commit: while one batch is being made durable, the next one queues up. */
   private async flushLoop(): Promise<void> {
     try {

@@ -112,6 +112,8 @@ export type { AuditAttempt as AttemptRecord, AuditRecordInput } from '../audit/r
 
 export interface AuditPort {
   append(record: AuditRecordInput): Promise<void>;
+  /** undefined while the sink has room; else resolves once it has (backpressure on new requests). */
+  room(): Promise<void> | undefined;
 }
 
 export interface Clock {

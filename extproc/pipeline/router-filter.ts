@@ -16,6 +16,7 @@ import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, Pricin
 import type { ProviderConfig } from '../config/providers-schema.ts';
 import { prepareAttempt, type AttemptDeps } from './attempt.ts';
 import type { AttemptJournal } from './attempt-log.ts';
+import type { AfterResponse } from './after-response.ts';
 import { countTextTokens } from '../../provider-adapters/canonical/tokens.ts';
 
 /** Gemini streams are SSE too (alt=sse); Bedrock's event-stream is translated to the client's dialect. */
@@ -49,6 +50,8 @@ export interface RouterFilterDeps {
    * filter for it. Mesh (the upstream filter may land on another pod): leave every attempt to it.
    */
   pretranslate: boolean;
+  /** Settling and the audit record run here, after the answer is on its way. */
+  afterResponse: AfterResponse;
 }
 
 type Phase = 'headers' | 'body' | 'upstream' | 'response' | 'done';
@@ -105,7 +108,7 @@ export class RouterFilter implements StreamHandler {
     // gets it, but the provider delivered (and bills) it, and a usage event may have been seen.
     const [provider, model] = splitTarget(this.upstreamTarget);
     if (this.ctx && this.translator && !this.ctx.usage) this.ctx.usage = this.translator.end().usage;
-    if (this.ctx) void this.finish(broken ? 499 : this.responseStatus || 499, broken ? 'stream_broken' : 'incomplete', provider || undefined, model || undefined);
+    if (this.ctx) this.finish(broken ? 499 : this.responseStatus || 499, broken ? 'stream_broken' : 'incomplete', provider || undefined, model || undefined);
   }
 
   // --- request headers -------------------------------------------------------------------
@@ -234,6 +237,10 @@ export class RouterFilter implements StreamHandler {
       if (!est.ok) return this.reject(this.dialect, est.error);
       estimateMicros = Math.max(estimateMicros, est.micros);
     }
+    // Answers no longer wait for their audit record, so a sink that cannot keep up holds back
+    // new requests instead: records are never dropped and memory stays bounded.
+    const room = this.deps.audit.room();
+    if (room) await room;
     const now = this.deps.clock.now();
     const admitted = await this.deps.governance.admit({
       requestId: this.requestId,
@@ -399,7 +406,7 @@ export class RouterFilter implements StreamHandler {
       // No target answered: Envoy's own reply (no healthy upstream, connect failure, timeout).
       const err = gatewayErrors.upstreamFailed(this.responseStatus, ctx.attempts.map((a) => `${a.provider}/${a.model}`).join(',') || 'none');
       const wire = adapters.renderError(ctx.dialect, err);
-      await this.finish(err.status, 'upstream_failed');
+      this.finish(err.status, 'upstream_failed');
       return bodyReplace(wire.body, { 'content-type': 'application/json' });
     }
     const textFilter = this.bufferedError ? undefined : this.outputFilter(ctx);
@@ -417,7 +424,7 @@ export class RouterFilter implements StreamHandler {
     ctx.usage = out.usage;
     // A provider's error may quote the key it was sent (OpenAI masks it, proxies may not).
     const outBody = out.status >= 400 ? this.deps.scrubSecrets(out.body) : out.body;
-    await this.finish(out.status, out.status < 400 ? 'ok' : 'upstream_error', provider, model);
+    this.finish(out.status, out.status < 400 ? 'ok' : 'upstream_error', provider, model);
     const extra: Record<string, string> = { 'content-type': 'application/json' };
     if (out.status !== this.responseStatus) extra[':status'] = String(out.status);
     if (out.error?.headers) Object.assign(extra, out.error.headers);
@@ -432,7 +439,7 @@ export class RouterFilter implements StreamHandler {
     ctx.usage = end.usage ?? translator.usage();
     const tail = end.tail;
     const [provider, model] = splitTarget(this.upstreamTarget);
-    await this.finish(this.responseStatus, end.complete ? 'ok' : 'stream_cut', provider, model);
+    this.finish(this.responseStatus, end.complete ? 'ok' : 'stream_cut', provider, model);
     return { response_body: { response: { body_mutation: { body: concat(out, tail) } } } };
   }
 
@@ -458,18 +465,25 @@ export class RouterFilter implements StreamHandler {
     this.phase = 'done';
     this.finished = true;
     const wire = adapters.renderError(dialect, error);
-    void this.writeAudit({ status: error.status, outcome: `rejected:${error.code}`, findings, costMicros: 0 });
+    this.deps.afterResponse.run(() => this.writeAudit({ status: error.status, outcome: `rejected:${error.code}`, findings, costMicros: 0 }));
     return immediate(wire.status, { ...wire.headers, 'x-sb-request-id': this.requestId }, wire.body, `switchboard_${error.code}`);
   }
 
-  /** Settles cost and writes the audit record, once, whatever way the request ended. */
-  private async finish(status: number, outcome: string, provider?: string, model?: string): Promise<void> {
+  /**
+   * Settles cost and writes the audit record, once, whatever way the request ended. Decided now,
+   * done after the answer has left: neither the store round trip nor the audit fsync delays it.
+   */
+  private finish(status: number, outcome: string, provider?: string, model?: string): void {
     if (this.finished) return;
     this.finished = true;
     this.phase = 'done';
     const ctx = this.ctx;
     if (!ctx) return;
     this.deps.registry.delete(ctx.requestId);
+    this.deps.afterResponse.run(() => this.settleAndAudit(ctx, status, outcome, provider, model));
+  }
+
+  private async settleAndAudit(ctx: RequestContext, status: number, outcome: string, provider?: string, model?: string): Promise<void> {
     let costMicros = 0;
     const target = provider && model ? { provider, model } : undefined;
     const providerCfg = target ? this.deps.providers()[target.provider] : undefined;

@@ -22,6 +22,7 @@ import type { ResolvedPolicy } from '../governance/policy.ts';
 import { ContextRegistry } from '../pipeline/request-context.ts';
 import * as adapters from '../../provider-adapters/index.ts';
 import { startOverloadGuard, type OverloadGuard } from './overload.ts';
+import { AfterResponse } from '../pipeline/after-response.ts';
 import { AttemptJournal, type AttemptOutcome, type LoggedAttempt } from '../pipeline/attempt-log.ts';
 import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, PricingPort, Principal, RoutingPort } from '../pipeline/ports.ts';
 import { RouterFilter } from '../pipeline/router-filter.ts';
@@ -66,6 +67,7 @@ export class Runtime {
   readonly registry = new ContextRegistry();
   readonly health = new HealthTracker();
   readonly journal = new AttemptJournal();
+  readonly afterResponse: AfterResponse;
   private snapshot: Snapshot;
   private readonly store: StateStore;
   private readonly governance: Governance;
@@ -87,6 +89,7 @@ export class Runtime {
 
   private constructor(config: GatewayConfig, deps: RuntimeDeps, store: StateStore, closeStore: () => Promise<void>) {
     this.deps = deps;
+    this.afterResponse = new AfterResponse((err) => deps.log.error({ err }, 'settling or auditing a finished request failed'));
     const clock = deps.clock;
     const state = config.state;
     this.store = store;
@@ -284,6 +287,7 @@ export class Runtime {
       },
       journal: this.journal,
       pretranslate: this.snapshot.config.server.upstreamAffinity,
+      afterResponse: this.afterResponse,
     });
   }
 

@@ -90,6 +90,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     log.info('draining');
     await admin?.close();
     await server.drain(config.server.drainTimeoutMs);
+    await runtime.afterResponse.idle(); // the last answers' settling and audit records
     await audit.close();
     await runtime.close();
     process.exit(0);

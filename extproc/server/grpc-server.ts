@@ -40,6 +40,8 @@ export function createGrpcServer(deps: GrpcServerDeps) {
     'grpc.max_concurrent_streams': 100_000,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    // channelz keeps per-call counters and traces nobody reads here; it is on by default.
+    'grpc.enable_channelz': 0,
   });
 
   // Envoy ends every finished ext_proc stream with RST_STREAM. Node's HTTP/2 rapid-reset guard
