@@ -126,6 +126,8 @@ interface Sample {
   /** ms from the due time to the end of the response (-1: no answer) */
   latency: number;
   lag: number;
+  /** epoch ms (performance.timeOrigin + now) when the request was due */
+  dueEpoch: number;
   attempts: string;
   provider: string;
   envoyAttempts: string;
@@ -139,7 +141,7 @@ async function runLoadPlan(plan: LoadPlan): Promise<Sample[]> {
     floor: new Pool(plan.origins.floor || 'http://127.0.0.1:9', { connections: 64, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: plan.timeoutMs, bodyTimeout: plan.timeoutMs }),
   };
   const total = plan.requests.length;
-  const samples: Sample[] = Array.from({ length: total }, () => ({ status: 0, latency: -1, lag: 0, attempts: '', provider: '', envoyAttempts: '', target: '' }));
+  const samples: Sample[] = Array.from({ length: total }, () => ({ status: 0, latency: -1, lag: 0, dueEpoch: 0, attempts: '', provider: '', envoyAttempts: '', target: '' }));
   const interval = 1000 / plan.rate;
   const t0 = performance.now() + 20;
   const due = (i: number) => t0 + i * interval;
@@ -151,6 +153,7 @@ async function runLoadPlan(plan: LoadPlan): Promise<Sample[]> {
     const s = samples[i]!;
     const scheduled = due(i);
     s.lag = performance.now() - scheduled;
+    s.dueEpoch = performance.timeOrigin + scheduled;
     const body = Buffer.from(spec.body);
     let settled = false;
     const finish = (err?: Error) => {
@@ -212,7 +215,7 @@ async function runSims(): Promise<void> {
   const primary = await startSimProvider({ ...common, failHeader: FAIL_HEADER, failStatus: FAIL_STATUS, failDelayMs: FAIL_MS });
   const fallback = await startSimProvider(common);
   process.on('message', (m: { type?: string }) => {
-    if (m?.type === 'timings') process.send?.({ type: 'timings', primary: primary.timings(true), fallback: fallback.timings(true) });
+    if (m?.type === 'timings') process.send?.({ type: 'timings', origin: performance.timeOrigin, primary: primary.timings(true), fallback: fallback.timings(true) });
     if (m?.type === 'clear') {
       primary.timings(true);
       fallback.timings(true);
@@ -385,6 +388,10 @@ interface ClassResult {
   simTime: Pct;
   /** latency - simulator time of every attempt */
   nonProvider: Pct;
+  /** due time -> first simulator receives the request (clocks of two processes, via timeOrigin) */
+  toFirstAttempt: Pct;
+  /** last simulator's response handed to the socket -> client has the whole response */
+  afterLastAttempt: Pct;
   /** fail classes: what the primary spent on its failure */
   primaryFailMs?: Pct;
   /** fail classes: fallback arrival - primary's failure handed to the socket */
@@ -392,7 +399,13 @@ interface ClassResult {
   sendLag: Pct;
 }
 
-function analyse(samples: Sample[], warmup: number, primary: SimTiming[], fallback: SimTiming[]): ClassResult[] {
+interface SimReport {
+  origin: number;
+  primary: SimTiming[];
+  fallback: SimTiming[];
+}
+
+function analyse(samples: Sample[], warmup: number, { origin, primary, fallback }: SimReport): ClassResult[] {
   const bySeq = new Map<string, { sim: 'primary' | 'fallback'; t: SimTiming }[]>();
   for (const [sim, list] of [['primary', primary], ['fallback', fallback]] as const) {
     for (const t of list) {
@@ -407,6 +420,8 @@ function analyse(samples: Sample[], warmup: number, primary: SimTiming[], fallba
     const nonProv: number[] = [];
     const failMs: number[] = [];
     const gaps: number[] = [];
+    const pre: number[] = [];
+    const post: number[] = [];
     const lags: number[] = [];
     const examples: string[] = [];
     let sent = 0;
@@ -440,6 +455,10 @@ function analyse(samples: Sample[], warmup: number, primary: SimTiming[], fallba
         continue;
       }
       const simSum = seen.reduce((sum, x) => sum + x.t.ms, 0);
+      const first = seen[0]!.t;
+      const lastSeen = seen[seen.length - 1]!.t;
+      pre.push(origin + first.at - s.dueEpoch);
+      post.push(s.dueEpoch + s.latency - (origin + lastSeen.at + lastSeen.ms));
       lat.push(s.latency);
       simT.push(simSum);
       nonProv.push(s.latency - simSum);
@@ -461,6 +480,8 @@ function analyse(samples: Sample[], warmup: number, primary: SimTiming[], fallba
       latency: pct(lat),
       simTime: pct(simT),
       nonProvider: pct(nonProv),
+      toFirstAttempt: pct(pre),
+      afterLastAttempt: pct(post),
       ...(cls.fail ? { primaryFailMs: pct(failMs), retryGap: pct(gaps) } : {}),
       sendLag: pct(lags),
     };
@@ -498,9 +519,25 @@ function cost(label: string, results: ClassResult[], failClass: string, baseClas
   };
 }
 
+/**
+ * Envoy's ext_proc stream counters: the upstream filter's streams (stats of the chain clusters,
+ * one per retry that reached it) against the router-level filter's (one per request).
+ */
+async function extProcStreams(adminUrl: string): Promise<{ upstreamFilter: number; routerFilter: number }> {
+  const res = await fetch(`${adminUrl}/stats?format=json&filter=${encodeURIComponent('ext_proc\\.streams_started$')}`);
+  const json = (await res.json()) as { stats?: { name?: string; value?: number }[] };
+  let upstreamFilter = 0;
+  let routerFilter = 0;
+  for (const st of json.stats ?? []) {
+    if (st.name?.startsWith('cluster.')) upstreamFilter += st.value ?? 0;
+    else if (st.name?.startsWith('http.')) routerFilter += st.value ?? 0;
+  }
+  return { upstreamFilter, routerFilter };
+}
+
 const f2 = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? n.toFixed(2) : '-');
 
-function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: number[] }, results: ClassResult[], costs: Cost[], retryPolicy: unknown): string {
+function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: number[] }, results: ClassResult[], costs: Cost[], retryPolicy: unknown, streams: { upstreamFilter: number; routerFilter: number; fallbacksSent: number; gatewaySent: number }): string {
   const L: string[] = [];
   L.push(`### Fallback cost (${String(machine.date)}, commit ${String(machine.commit)})`);
   L.push('');
@@ -512,11 +549,11 @@ function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: numb
   );
   L.push(`Retry policy (gateway and Envoy alone): \`${JSON.stringify(retryPolicy)}\``);
   L.push('');
-  L.push('| class | samples | mismatched | latency p50 | p90 | p99 | max | simulator time p50 | non-provider p50 | p90 | p99 | primary failure F p50 / p99 | retry gap p50 / p90 / p99 |');
-  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  L.push('| class | samples | mismatched | latency p50 | p90 | p99 | max | simulator time p50 | non-provider p50 | p90 | p99 | due -> 1st attempt p50 | last attempt -> client p50 | primary failure F p50 / p99 | retry gap p50 / p90 / p99 |');
+  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     L.push(
-      `| ${r.name} | ${r.matched} | ${r.mismatched} | ${f2(r.latency.p50)} | ${f2(r.latency.p90)} | ${f2(r.latency.p99)} | ${f2(r.latency.max)} | ${f2(r.simTime.p50)} | ${f2(r.nonProvider.p50)} | ${f2(r.nonProvider.p90)} | ${f2(r.nonProvider.p99)} | ${r.primaryFailMs ? `${f2(r.primaryFailMs.p50)} / ${f2(r.primaryFailMs.p99)}` : ''} | ${r.retryGap ? `${f2(r.retryGap.p50)} / ${f2(r.retryGap.p90)} / ${f2(r.retryGap.p99)}` : ''} |`,
+      `| ${r.name} | ${r.matched} | ${r.mismatched} | ${f2(r.latency.p50)} | ${f2(r.latency.p90)} | ${f2(r.latency.p99)} | ${f2(r.latency.max)} | ${f2(r.simTime.p50)} | ${f2(r.nonProvider.p50)} | ${f2(r.nonProvider.p90)} | ${f2(r.nonProvider.p99)} | ${f2(r.toFirstAttempt.p50)} | ${f2(r.afterLastAttempt.p50)} | ${r.primaryFailMs ? `${f2(r.primaryFailMs.p50)} / ${f2(r.primaryFailMs.p99)}` : ''} | ${r.retryGap ? `${f2(r.retryGap.p50)} / ${f2(r.retryGap.p90)} / ${f2(r.retryGap.p99)}` : ''} |`,
     );
   }
   L.push('');
@@ -530,6 +567,10 @@ function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: numb
     const met = c.brief.p50 <= TARGET_MS && c.perRequest.p50 <= TARGET_MS;
     L.push(`| ${c.label} | ${f2(c.F)} | ${f2(c.brief.p50)} / ${f2(c.brief.p90)} / ${f2(c.brief.p99)} | ${f2(c.perRequest.p50)} / ${f2(c.perRequest.p90)} / ${f2(c.perRequest.p99)} | ${met ? 'yes' : 'no'} |`);
   }
+  L.push('');
+  L.push(
+    `Envoy's ext_proc streams over the whole run (smoke and warm-up included): upstream filter ${streams.upstreamFilter} for ${streams.fallbacksSent} gateway requests marked to fail; router-level filter ${streams.routerFilter} for ${streams.gatewaySent} gateway requests.`,
+  );
   const bad = results.filter((r) => r.mismatched);
   if (bad.length) {
     L.push('');
@@ -611,8 +652,7 @@ async function main(): Promise<void> {
     const n = CLASSES.length * 2;
     const plan: LoadPlan = { origins, requests: Array.from({ length: n }, (_, i) => requestFor(i)), rate: 5, timeoutMs: TIMEOUT_MS };
     const { samples } = await request<{ samples: Sample[] }>(load, { type: 'run', plan }, 'result', 60_000);
-    const { primary, fallback } = await request<{ primary: SimTiming[]; fallback: SimTiming[] }>(sims, { type: 'timings' }, 'timings', 10_000);
-    const smoke = analyse(samples, 0, primary, fallback);
+    const smoke = analyse(samples, 0, await request<SimReport>(sims, { type: 'timings' }, 'timings', 10_000));
     const broken = smoke.filter((r) => r.mismatched);
     if (broken.length) throw new Error(`smoke test failed: ${broken.map((r) => `${r.name}: ${r.mismatchExamples.join(' | ')}`).join('; ')}`);
     console.error('smoke: every class answered as expected');
@@ -625,21 +665,28 @@ async function main(): Promise<void> {
   pids.push({ label: 'load generator', pid: load.pid as number });
   const plan: LoadPlan = { origins, requests: Array.from({ length: total }, (_, i) => requestFor(i)), rate: RATE, timeoutMs: TIMEOUT_MS };
   const { samples } = await request<{ samples: Sample[] }>(load, { type: 'run', plan }, 'result', (total / RATE) * 1000 + TIMEOUT_MS + 30_000);
-  const { primary, fallback } = await request<{ primary: SimTiming[]; fallback: SimTiming[] }>(sims, { type: 'timings' }, 'timings', 10_000);
+  const simReport = await request<SimReport>(sims, { type: 'timings' }, 'timings', 10_000);
   machine.loadavgAtEnd = os.loadavg();
+  const sentTo = (pred: (c: ClassSpec) => boolean, n: number) => Array.from({ length: n }, (_, i) => CLASSES[i % CLASSES.length]!).filter(pred).length;
+  const streams = {
+    ...(await extProcStreams(gw.envoy.adminUrl)),
+    fallbacksSent: sentTo((c) => c.system === 'gw' && c.fail, CLASSES.length * 2) + sentTo((c) => c.system === 'gw' && c.fail, total),
+    gatewaySent: sentTo((c) => c.system === 'gw', CLASSES.length * 2) + sentTo((c) => c.system === 'gw', total),
+  };
 
-  const results = analyse(samples, warmup, primary, fallback);
+  const results = analyse(samples, warmup, simReport);
   const costs = [
     cost('gateway, openai -> openai (base: gw oo ok)', results, 'gw oo fail', 'gw oo ok'),
     cost('gateway, openai -> anthropic (base: gw oa ok)', results, 'gw oa fail', 'gw oa ok'),
     cost('gateway, openai -> anthropic (base: gw an direct)', results, 'gw oa fail', 'gw an direct'),
     cost('Envoy alone, same chain and retry policy (floor)', results, 'envoy fail', 'envoy ok'),
   ].filter((c): c is Cost => c !== undefined);
-  const md = markdown(machine, results, costs, floor.retryPolicy);
+  const md = markdown(machine, results, costs, floor.retryPolicy, streams);
   const summary = {
     machine,
     options: { rate: RATE, durationSec: DURATION_SEC, warmupSec: WARMUP_SEC, latencyMs: LATENCY_MS, failMs: FAIL_MS, failStatus: FAIL_STATUS, workers: WORKERS, floor: FLOOR, targetMs: TARGET_MS },
     retryPolicy: floor.retryPolicy,
+    extProcStreams: streams,
     classes: results,
     costs,
   };
