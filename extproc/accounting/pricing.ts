@@ -6,7 +6,7 @@
 // Usage convention (provider-adapters/contract.ts): `inputTokens` is the whole prompt, including
 // cached and cache-write tokens, as OpenAI and the catalog count it. If the cache parts exceed it,
 // the adapter reported the Anthropic way (uncached only), and the parts are added to it.
-import { calcPrice } from '@pydantic/genai-prices';
+import { calcPrice, type Provider as CatalogProvider } from '@pydantic/genai-prices';
 import type { Logger } from 'pino';
 import type { ProviderType, Usage } from '../../provider-adapters/contract.ts';
 import { matchesAny } from '../governance/glob.ts';
@@ -107,19 +107,29 @@ export class Pricing {
     );
   }
 
+  /**
+   * The catalog provider narrowed to the one model that matched, per provider id and model. The
+   * catalog finds a model by scanning every provider's match rules on each call (the largest
+   * part of a request's pricing CPU); handing it a one-model provider skips that scan and
+   * prices the same way. null: the catalog does not know the model.
+   */
+  private readonly narrowed = new Map<string, CatalogProvider | null>();
+
   private catalogPrice(providerId: string, model: string, split: TokenSplit): number | undefined {
     const now = this.options.now?.();
+    const usage = {
+      input_tokens: split.uncachedInput + split.cachedInput + split.cacheWrite,
+      cache_read_tokens: split.cachedInput,
+      cache_write_tokens: split.cacheWrite,
+      output_tokens: split.plainOutput + split.reasoning,
+    };
+    const key = `${providerId}\u0000${model}`;
+    const narrowed = this.narrowed.get(key);
+    if (narrowed === null) return undefined;
     try {
-      const result = calcPrice(
-        {
-          input_tokens: split.uncachedInput + split.cachedInput + split.cacheWrite,
-          cache_read_tokens: split.cachedInput,
-          cache_write_tokens: split.cacheWrite,
-          output_tokens: split.plainOutput + split.reasoning,
-        },
-        model,
-        now === undefined ? { providerId } : { providerId, timestamp: new Date(now) },
-      );
+      const when = now === undefined ? {} : { timestamp: new Date(now) };
+      const result = calcPrice(usage, model, narrowed ? { provider: narrowed, ...when } : { providerId, ...when });
+      if (narrowed === undefined) this.narrowed.set(key, result ? { ...result.provider, models: [result.model] } : null);
       return result ? dollarsToMicros(result.total_price) : undefined;
     } catch (error) {
       // The catalog throws on prices it cannot apply to this usage; treat as unknown, loudly.

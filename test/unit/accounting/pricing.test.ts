@@ -46,6 +46,31 @@ describe('pricing', () => {
     expect(p.cost({ type: 'vllm' }, 'llama-3', { inputTokens: 1, outputTokens: 0 }).micros).toBe(1);
   });
 
+  it('prices a model the same on every later call as on the first (the catalog lookup is cached)', () => {
+    const cases: [ProviderType, string][] = [
+      ['openai', 'gpt-4o'],
+      ['openai', 'gpt-4o-mini'],
+      ['anthropic', 'claude-sonnet-4-20250514'],
+      ['gemini', 'gemini-2.5-pro'],
+      ['groq', 'llama-3.3-70b-versatile'],
+      ['mistral', 'mistral-large-latest'],
+    ];
+    const usages = [
+      { inputTokens: 1_000, outputTokens: 10 },
+      { inputTokens: 300_000, cachedInputTokens: 50_000, outputTokens: 2_000 }, // above tier thresholds
+      { inputTokens: 5, cacheCreationInputTokens: 4_735, outputTokens: 255 },
+    ];
+    for (const [type, model] of cases) {
+      for (const usage of usages) {
+        const fresh = pricing({}).pricing.cost({ type }, model, usage);
+        const warm = pricing({}).pricing;
+        warm.cost({ type }, model, { inputTokens: 1, outputTokens: 1 });
+        expect([type, model, warm.cost({ type }, model, usage)]).toEqual([type, model, fresh]);
+        expect(fresh.source).toBe('catalog');
+      }
+    }
+  });
+
   it('estimates a reservation as prompt plus max output at list price', () => {
     const { pricing: p } = pricing({});
     expect(p.estimate({ type: 'openai' }, 'gpt-4o', 1000, 500)).toEqual({ micros: 2500 + 5000, source: 'catalog' });
