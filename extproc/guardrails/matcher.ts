@@ -1,40 +1,30 @@
 // Compiles detection rules and finds their matches in one string. Cheap literal / structural
 // scans pick candidate regions; RE2 (linear time) confirms; validators check checksums.
-// Two builds of RE2 run each rule: Google's RE2 compiled to WebAssembly (re2-wasm) answers
-// "does this window match at all?" several times faster per character than re2js, but it costs
-// a fixed ~µs per call and reports no capture offsets; re2js (a faithful port of the same
-// engine, same syntax and semantics) extracts the value's offsets, only in windows that match.
-import re2wasm from 're2-wasm';
+// re2js runs every rule. Its test() (no captures) runs on a lazy DFA with literal prefilters,
+// tens of times cheaper per character than a capturing find(), so every window is tested
+// first and only windows that match pay for find() and its capture offsets. (It also beats
+// RE2 compiled to WebAssembly, which this module used to call: that paid a string copy into
+// linear memory per call and was slower per character than re2js's DFA, measured.)
 import { RE2JS } from 're2js';
 import type { DetectionRule } from './rules/rule-types.ts';
 import type { RawMatch } from './types.ts';
 import { runValidator } from './validators.ts';
 import { IBAN_LENGTHS } from './rules/pii-rules.ts';
 
-const { RE2 } = re2wasm;
-
 export interface CompiledRule {
   rule: DetectionRule;
-  /** Authoritative engine: match offsets and capture groups. */
+  /** Match offsets and capture groups (find), or a cheap yes/no (test). */
   regex: RE2JS;
-  /** Fast yes/no over long subjects (RE2 in WebAssembly; always Unicode mode, like re2js). */
-  fast: InstanceType<typeof RE2>;
 }
-
-/**
- * Subjects shorter than this go straight to re2js: below it the WebAssembly call's fixed cost
- * (string transfer into linear memory) outweighs its per-character speed.
- */
-export const FAST_FILTER_MIN_LENGTH = 256;
 
 export function compileRule(rule: DetectionRule): CompiledRule {
   const flags = rule.caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0;
-  return { rule, regex: RE2JS.compile(rule.pattern, flags), fast: new RE2(rule.pattern, rule.caseInsensitive ? 'iu' : 'u') };
+  return { rule, regex: RE2JS.compile(rule.pattern, flags) };
 }
 
-/** Whether the rule's pattern matches anywhere in subject (either engine: same answer). */
+/** Whether the rule's pattern matches anywhere in subject. */
 function patternMatches(compiled: CompiledRule, subject: string): boolean {
-  return subject.length >= FAST_FILTER_MIN_LENGTH ? compiled.fast.test(subject) : compiled.regex.test(subject);
+  return compiled.regex.test(subject);
 }
 
 /** Longest match any of these rules can produce: what a stream must hold back. */
@@ -58,7 +48,7 @@ function asciiLower(text: string): string {
 export class ScanContext {
   readonly text: string;
   private lowered: string | undefined;
-  private runs: DigitRun[] | undefined;
+  private runs: DigitRuns | undefined;
   constructor(text: string) {
     this.text = text;
   }
@@ -66,7 +56,7 @@ export class ScanContext {
     this.lowered ??= asciiLower(this.text);
     return this.lowered;
   }
-  digitRuns(): DigitRun[] {
+  digitRuns(): DigitRuns {
     this.runs ??= findDigitRuns(this.text);
     return this.runs;
   }
@@ -293,30 +283,40 @@ function matchKeywordRule(ctx: ScanContext, compiled: CompiledRule, allHits: num
 
 function matchInWindow(text: string, ws: number, we: number, compiled: CompiledRule, out: RawMatch[]): void {
   const group = compiled.rule.valueGroup ?? 0;
-  {
-    const slice = ws === 0 && we === text.length ? text : text.slice(ws, we);
-    // Most windows hold a keyword but no secret: let the fast engine say so.
-    if (slice.length >= FAST_FILTER_MIN_LENGTH && !compiled.fast.test(slice)) return;
-    const m = compiled.regex.matcher(slice);
-    let from = 0;
-    while (from <= slice.length && m.find(from)) {
-      const s = m.start(group);
-      const e = m.end(group);
-      // A value running into a cut window edge cannot be confirmed (only unbounded patterns).
-      const cutAtEdge = e === slice.length && ws + e < text.length;
-      if (s >= 0 && e > s && !cutAtEdge) pushIfValid(compiled, slice.slice(s, e), ws + s, ws + e, out);
-      // Restart right after the value (not the match): token patterns consume one boundary
-      // character, which may be the left boundary of the next token.
-      from = e > s ? e : Math.max(m.end(), from + 1);
-    }
+  const slice = ws === 0 && we === text.length ? text : text.slice(ws, we);
+  // Most windows hold a keyword but no secret: the DFA says so without capture bookkeeping.
+  if (!compiled.regex.test(slice)) return;
+  const m = compiled.regex.matcher(slice);
+  let from = 0;
+  while (from <= slice.length && m.find(from)) {
+    const s = m.start(group);
+    const e = m.end(group);
+    // A value running into a cut window edge cannot be confirmed (only unbounded patterns).
+    const cutAtEdge = e === slice.length && ws + e < text.length;
+    if (s >= 0 && e > s && !cutAtEdge) pushIfValid(compiled, slice.slice(s, e), ws + s, ws + e, out);
+    // Restart right after the value (not the match): token patterns consume one boundary
+    // character, which may be the left boundary of the next token.
+    from = e > s ? e : Math.max(m.end(), from + 1);
   }
 }
 
 // ---- digit-group rules ----------------------------------------------------------------------
 
-interface DigitRun {
-  start: number;
-  end: number;
+/**
+ * Maximal digit runs of a text, as parallel arrays, plus the gap after each run encoded as one
+ * number (see gapKey) so rules compare separators without slicing strings.
+ */
+interface DigitRuns {
+  count: number;
+  starts: Int32Array;
+  ends: Int32Array;
+  /** gapKey of text[ends[i], starts[i + 1]), or -1 when that gap is longer than two characters. */
+  gaps: Float64Array;
+}
+
+/** One number per separator of one or two characters (distinct for "x" and "x\0"). */
+function gapKey(c0: number, c1: number | undefined): number {
+  return c1 === undefined ? c0 : c0 + 65536 * (c1 + 1);
 }
 
 function isDigit(c: number): boolean {
@@ -326,19 +326,40 @@ function isAlnum(c: number): boolean {
   return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
-function findDigitRuns(text: string): DigitRun[] {
-  const runs: DigitRun[] = [];
+function findDigitRuns(text: string): DigitRuns {
+  let starts = new Int32Array(64);
+  let ends = new Int32Array(64);
+  let count = 0;
+  const length = text.length;
   let i = 0;
-  while (i < text.length) {
-    if (!isDigit(text.charCodeAt(i))) {
+  while (i < length) {
+    const c = text.charCodeAt(i);
+    if (c > 57 || c < 48) {
       i++;
       continue;
     }
     const start = i;
-    while (i < text.length && isDigit(text.charCodeAt(i))) i++;
-    runs.push({ start, end: i });
+    i++;
+    while (i < length && isDigit(text.charCodeAt(i))) i++;
+    if (count === starts.length) {
+      const grownStarts = new Int32Array(count * 2);
+      const grownEnds = new Int32Array(count * 2);
+      grownStarts.set(starts);
+      grownEnds.set(ends);
+      starts = grownStarts;
+      ends = grownEnds;
+    }
+    starts[count] = start;
+    ends[count++] = i;
   }
-  return runs;
+  const gaps = new Float64Array(count); // keys of two-character gaps exceed 32 bits
+  for (let k = 0; k + 1 < count; k++) {
+    const from = ends[k]!;
+    const width = starts[k + 1]! - from;
+    gaps[k] = width === 1 ? gapKey(text.charCodeAt(from), undefined) : width === 2 ? gapKey(text.charCodeAt(from), text.charCodeAt(from + 1)) : -1;
+  }
+  if (count > 0) gaps[count - 1] = -1;
+  return { count, starts, ends, gaps };
 }
 
 function digitsOf(value: string): string {
@@ -347,55 +368,81 @@ function digitsOf(value: string): string {
   return out;
 }
 
-function groupLengthFits(spec: number | [number, number], length: number): boolean {
-  return typeof spec === 'number' ? length === spec : length >= spec[0] && length <= spec[1];
+/** A digit-group source compiled for the run walk: group bounds as numbers, separators as keys. */
+interface DigitGroupPlan {
+  /** Per layout, per group: [min, max] digit count. */
+  layouts: { min: Int32Array; max: Int32Array }[];
+  sepKeys: number[];
+  /** Single-character separators (for the boundary checks). */
+  sepChars: number[];
 }
+
+function planDigitGroups(source: Extract<DetectionRule['source'], { kind: 'digit-groups' }>): DigitGroupPlan {
+  const layouts = source.layouts.map((layout) => ({
+    min: Int32Array.from(layout, (g) => (typeof g === 'number' ? g : g[0])),
+    max: Int32Array.from(layout, (g) => (typeof g === 'number' ? g : g[1])),
+  }));
+  const sepKeys = source.separators.filter((s) => s.length >= 1 && s.length <= 2).map((s) => gapKey(s.charCodeAt(0), s.length === 2 ? s.charCodeAt(1) : undefined));
+  const sepChars = source.separators.filter((s) => s.length === 1).map((s) => s.charCodeAt(0));
+  return { layouts, sepKeys, sepChars };
+}
+
+const plans = new WeakMap<object, DigitGroupPlan>();
 
 function matchDigitGroupRule(ctx: ScanContext, compiled: CompiledRule, out: RawMatch[]): void {
   const source = compiled.rule.source;
   if (source.kind !== 'digit-groups') return;
+  let plan = plans.get(source);
+  if (!plan) plans.set(source, (plan = planDigitGroups(source)));
   const { text } = ctx;
-  const runs = ctx.digitRuns();
-  const seps = source.separators;
-  for (let i = 0; i < runs.length; i++) {
-    const first = runs[i]!;
+  const { count, starts, ends, gaps } = ctx.digitRuns();
+  const { layouts, sepKeys, sepChars } = plan;
+  const mixed = source.mixedSeparators ?? false;
+  const parenFirst = source.parenthesisedFirstGroup ?? false;
+  for (let i = 0; i < count; i++) {
+    const firstStart = starts[i]!;
+    const before = firstStart > 0 ? text.charCodeAt(firstStart - 1) : -1;
     // Digits glued to letters (hex hashes, identifiers like v2, x86) never start a match.
-    if (first.start > 0 && isAlnum(text.charCodeAt(first.start - 1))) continue;
-    for (const layout of source.layouts) {
-      if (!groupLengthFits(layout[0]!, first.end - first.start)) continue;
-      if (i + layout.length > runs.length) continue;
+    if (before >= 0 && isAlnum(before)) continue;
+    // Unless a '(' or '+' moves the start left, the match starts here: a number continuing on
+    // the left rules out every layout at once (floods of digit groups stay linear and cheap).
+    if (before !== 40 && before !== 43 && !digitBoundaryBefore(text, firstStart, sepChars)) continue;
+    const firstLength = ends[i]! - firstStart;
+    for (const layout of layouts) {
+      const groups = layout.min.length;
+      if (firstLength < layout.min[0]! || firstLength > layout.max[0]!) continue;
+      if (i + groups > count) continue;
       let ok = true;
-      let sepUsed: string | undefined;
-      let total = first.end - first.start;
-      for (let g = 1; g < layout.length && ok; g++) {
-        const prev = runs[i + g - 1]!;
-        const cur = runs[i + g]!;
-        if (cur.start - prev.end > 2) {
+      let sepUsed = -1;
+      let total = firstLength;
+      for (let g = 1; g < groups; g++) {
+        const gap = gaps[i + g - 1]!;
+        if (gap < 0 || !sepKeys.includes(gap) || (!mixed && sepUsed !== -1 && gap !== sepUsed) || ((gap & 0xffff) === 41 && !(g === 1 && parenFirst))) {
           ok = false;
           break;
         }
-        const gap = text.slice(prev.end, cur.start);
-        if (!seps.includes(gap)) ok = false;
-        else if (!source.mixedSeparators && sepUsed !== undefined && gap !== sepUsed) ok = false;
-        else if (gap.startsWith(')') && !(g === 1 && source.parenthesisedFirstGroup)) ok = false;
-        sepUsed ??= gap;
-        if (ok && !groupLengthFits(layout[g]!, cur.end - cur.start)) ok = false;
-        total += cur.end - cur.start;
+        if (sepUsed === -1) sepUsed = gap;
+        const groupLength = ends[i + g]! - starts[i + g]!;
+        if (groupLength < layout.min[g]! || groupLength > layout.max[g]!) {
+          ok = false;
+          break;
+        }
+        total += groupLength;
       }
       if (!ok) continue;
       if (source.totalDigits && (total < source.totalDigits[0] || total > source.totalDigits[1])) continue;
-      let start = first.start;
-      const end = runs[i + layout.length - 1]!.end;
-      const closesParen = layout.length > 1 && text.slice(first.end, runs[i + 1]!.start).startsWith(')');
+      let start = firstStart;
+      const end = ends[i + groups - 1]!;
+      const closesParen = groups > 1 && text.charCodeAt(ends[i]!) === 41;
       if (closesParen) {
-        if (text[start - 1] !== '(') continue;
+        if (before !== 40) continue;
         start--;
-      } else if (text[start - 1] === '(' && source.parenthesisedFirstGroup) continue;
-      const hasPlus = text[start - 1] === '+';
+      } else if (before === 40 && parenFirst) continue;
+      const hasPlus = start > 0 && text.charCodeAt(start - 1) === 43;
       if (source.plus === 'required' && !hasPlus) continue;
       if (source.plus === 'forbidden' && hasPlus) continue;
       if (hasPlus) start--;
-      if (!digitBoundaryBefore(text, start, seps) || !digitBoundaryAfter(text, end, seps)) continue;
+      if (!digitBoundaryBefore(text, start, sepChars) || !digitBoundaryAfter(text, end, sepChars)) continue;
       const value = text.slice(start, end);
       const subject = compiled.rule.matchDigitsOnly ? digitsOf(value) : value;
       if (!patternMatches(compiled, subject)) continue;
@@ -405,20 +452,20 @@ function matchDigitGroupRule(ctx: ScanContext, compiled: CompiledRule, out: RawM
 }
 
 /** The match must not continue a longer number or word on the left. */
-function digitBoundaryBefore(text: string, start: number, seps: string[]): boolean {
+function digitBoundaryBefore(text: string, start: number, sepChars: number[]): boolean {
   if (start === 0) return true;
   const c = text.charCodeAt(start - 1);
   if (isAlnum(c)) return false;
-  if (seps.includes(text[start - 1]!) && start >= 2 && isDigit(text.charCodeAt(start - 2))) return false;
-  if (text[start - 1] === '+' || text[start - 1] === '(') return false;
+  if (sepChars.includes(c) && start >= 2 && isDigit(text.charCodeAt(start - 2))) return false;
+  if (c === 43 || c === 40) return false;
   return true;
 }
 
-function digitBoundaryAfter(text: string, end: number, seps: string[]): boolean {
+function digitBoundaryAfter(text: string, end: number, sepChars: number[]): boolean {
   if (end >= text.length) return true;
   const c = text.charCodeAt(end);
   if (isAlnum(c)) return false;
-  if (seps.includes(text[end]!) && end + 1 < text.length && isDigit(text.charCodeAt(end + 1))) return false;
+  if (sepChars.includes(c) && end + 1 < text.length && isDigit(text.charCodeAt(end + 1))) return false;
   return true;
 }
 

@@ -202,55 +202,148 @@ export interface EncodedRun {
   encoding: 'base64' | 'hex';
 }
 
-function isBase64Char(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 45 || c === 95;
+// Character classes of the encoded-run scan (ASCII only): 1 = base64 / base64url alphabet,
+// 2 = also a hex digit. A table read per character instead of a chain of comparisons.
+const B64_CHAR = 1;
+const HEX_CHAR = 2;
+const ENCODED_CLASS = new Uint8Array(128);
+const B64_VALUE = new Int8Array(128).fill(-1);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  const v = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.indexOf(ch);
+  // Node's decoder takes either alphabet whatever the encoding name: '-' and '_' are 62 and 63.
+  B64_VALUE[c] = v >= 0 ? v : ch === '-' ? 62 : ch === '_' ? 63 : -1;
+  if (B64_VALUE[c]! >= 0) ENCODED_CLASS[c] = B64_CHAR | (hexValue(c) >= 0 ? HEX_CHAR : 0);
 }
 
-/** Decoded bytes count as text when they are valid UTF-8 and almost all printable. */
-function readableText(bytes: Uint8Array): string | undefined {
-  if (bytes.length < 8) return undefined;
-  let printable = 0;
-  for (const b of bytes) if ((b >= 0x20 && b < 0x7f) || b === 9 || b === 10 || b === 13 || b >= 0x80) printable++;
-  if (printable < bytes.length * 0.95) return undefined;
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return undefined;
+/** Reused decode buffer: runs are decoded in place, and only readable ones become strings. */
+let scratch = new Uint8Array(4096);
+
+/**
+ * Decoded bytes count as text when they are valid UTF-8 and almost all printable (at least 95%;
+ * any byte >= 0x80 counts as printable). Returns the text or undefined.
+ */
+function readableText(bytes: Uint8Array, length: number): string | undefined {
+  if (length < 8) return undefined;
+  // Bail out as soon as too many unprintable bytes are seen: random bytes fail within a few.
+  const threshold = length * 0.95;
+  let unprintable = 0;
+  for (let k = 0; k < length; k++) {
+    const b = bytes[k]!;
+    if (b < 0x20 ? b !== 9 && b !== 10 && b !== 13 : b === 0x7f) {
+      unprintable++;
+      if (length - unprintable < threshold) return undefined;
+    }
   }
+  // Validate first: a fatal TextDecoder throws on bad input, and a throw per run is costly.
+  if (!validUtf8(bytes, length)) return undefined;
+  return utf8.decode(bytes.subarray(0, length));
+}
+
+/** WHATWG UTF-8 validity (what a fatal TextDecoder accepts): no overlongs, surrogates or > U+10FFFF. */
+function validUtf8(bytes: Uint8Array, length: number): boolean {
+  let k = 0;
+  while (k < length) {
+    const b = bytes[k]!;
+    if (b < 0x80) {
+      k++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lo = 0xa0;
+      else if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lo = 0x90;
+      else if (b === 0xf4) hi = 0x8f;
+    } else return false;
+    if (k + need >= length) return false;
+    const b1 = bytes[k + 1]!;
+    if (b1 < lo || b1 > hi) return false;
+    for (let m = 2; m <= need; m++) {
+      const bm = bytes[k + m]!;
+      if (bm < 0x80 || bm > 0xbf) return false;
+    }
+    k += need + 1;
+  }
+  return true;
+}
+
+function reserveScratch(size: number): Uint8Array {
+  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+  return scratch;
+}
+
+/** Hex digits [start, end) (even count) into scratch; returns the byte count. */
+function decodeHexInto(text: string, start: number, end: number): number {
+  const out = reserveScratch((end - start) >> 1);
+  let n = 0;
+  for (let k = start; k < end; k += 2) out[n++] = (hexValue(text.charCodeAt(k)) << 4) | hexValue(text.charCodeAt(k + 1));
+  return n;
+}
+
+/**
+ * Base64 / base64url characters [start, end) (padding excluded) into scratch, exactly as Node's
+ * Buffer.from(body, 'base64') decodes them: whole bytes only, a trailing partial byte dropped.
+ */
+function decodeBase64Into(text: string, start: number, end: number): number {
+  const out = reserveScratch(((end - start) * 3) >> 2);
+  let n = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let k = start; k < end; k++) {
+    acc = ((acc << 6) | B64_VALUE[text.charCodeAt(k)]!) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[n++] = (acc >> bits) & 0xff;
+    }
+  }
+  return n;
 }
 
 const MIN_ENCODED_RUN = 16;
 
-function isAllHex(body: string): boolean {
-  for (let k = 0; k < body.length; k++) if (hexValue(body.charCodeAt(k)) < 0) return false;
-  return true;
-}
-
 /** Base64 / base64url and hex runs that decode to readable text. */
 export function encodedRuns(text: string): EncodedRun[] {
   const runs: EncodedRun[] = [];
+  const length = text.length;
   let i = 0;
-  while (i < text.length) {
-    if (!isBase64Char(text.charCodeAt(i))) {
+  while (i < length) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || ENCODED_CLASS[c] === 0) {
       i++;
       continue;
     }
     const start = i;
-    while (i < text.length && isBase64Char(text.charCodeAt(i))) i++;
+    let allHex = true;
+    while (i < length) {
+      const d = text.charCodeAt(i);
+      const cls = d < 128 ? ENCODED_CLASS[d]! : 0;
+      if (cls === 0) break;
+      if ((cls & HEX_CHAR) === 0) allHex = false;
+      i++;
+    }
+    const bodyEnd = i;
     let end = i;
-    while (end < text.length && end - i < 2 && text[end] === '=') end++;
+    while (end < length && end - i < 2 && text.charCodeAt(end) === 61) end++;
     i = end;
     if (end - start < MIN_ENCODED_RUN) continue;
-    const body = text.slice(start, end);
-    if (isAllHex(body) && body.length % 2 === 0) {
-      const decoded = readableText(Buffer.from(body, 'hex'));
+    if (allHex && end === bodyEnd && (end - start) % 2 === 0) {
+      const size = decodeHexInto(text, start, end);
+      const decoded = readableText(scratch, size);
       if (decoded !== undefined) {
         runs.push({ start, end, decoded, encoding: 'hex' });
         continue;
       }
     }
-    const urlSafe = body.includes('-') || body.includes('_');
-    const decoded = readableText(Buffer.from(body, urlSafe ? 'base64url' : 'base64'));
+    const size = decodeBase64Into(text, start, bodyEnd);
+    const decoded = readableText(scratch, size);
     if (decoded !== undefined) runs.push({ start, end, decoded, encoding: 'base64' });
   }
   return runs;
