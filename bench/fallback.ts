@@ -32,20 +32,23 @@
 //
 // Options (env): BENCH_FB_RATE (50 rps, all classes together), BENCH_FB_SEC (120),
 // BENCH_FB_WARMUP_SEC (5), BENCH_FB_LATENCY_MS (20, both simulators), BENCH_FB_FAIL_MS (20),
-// BENCH_FB_FAIL_STATUS (500), BENCH_FB_WORKERS (1), BENCH_FB_NO_FLOOR=1 (skip Envoy alone).
+// BENCH_FB_FAIL_STATUS (500), BENCH_FB_WORKERS (1), BENCH_FB_NO_FLOOR=1 (skip Envoy alone),
+// BENCH_FB_TRACE=1 (load bench/fallback-trace.ts into the workers: the upstream filter handler's
+// own time on attempt 2 and the workers' event-loop delay).
 // Output: a table on stdout, bench/out/fallback.json. Exits non-zero on any setup error; every
 // child process (Envoy x2, the worker(s), simulators, load generator) is stopped on every path.
 import { fork, execSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { findEnvoy, startEnvoy, waitEnvoyReady, type EnvoyProcess } from '../envoy/launcher.ts';
 import { buildBootstrap, CHAIN_HEADER } from '../envoy/bootstrap.ts';
 import { bootstrapPlan } from '../envoy/plan.ts';
 import { startSimProvider, type SimTiming } from './sim-provider.ts';
 import { freePort } from '../test/helpers/ports.ts';
+import { cpuSeconds, machineCpu } from './procstat.ts';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
@@ -61,6 +64,7 @@ const FAIL_MS = num('BENCH_FB_FAIL_MS', 20);
 const FAIL_STATUS = num('BENCH_FB_FAIL_STATUS', 500);
 const WORKERS = num('BENCH_FB_WORKERS', 1);
 const FLOOR = !env.BENCH_FB_NO_FLOOR;
+const TRACE = !!env.BENCH_FB_TRACE;
 const TIMEOUT_MS = 10_000;
 const TARGET_MS = 1;
 
@@ -399,6 +403,11 @@ interface ClassResult {
   sendLag: Pct;
 }
 
+interface WorkerTrace {
+  handleMs: number[];
+  eventLoopDelayMs: Record<string, number>;
+}
+
 interface SimReport {
   origin: number;
   primary: SimTiming[];
@@ -537,12 +546,15 @@ async function extProcStreams(adminUrl: string): Promise<{ upstreamFilter: numbe
 
 const f2 = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? n.toFixed(2) : '-');
 
-function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: number[] }, results: ClassResult[], costs: Cost[], retryPolicy: unknown, streams: { upstreamFilter: number; routerFilter: number; fallbacksSent: number; gatewaySent: number }): string {
+function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: number[] }, results: ClassResult[], costs: Cost[], retryPolicy: unknown,
+  streams: { upstreamFilter: number; routerFilter: number; fallbacksSent: number; gatewaySent: number },
+  workerTrace?: { worker: number; upstreamFilterHandleMs: Pct; eventLoopDelayMs: Record<string, number> }[],
+): string {
   const L: string[] = [];
   L.push(`### Fallback cost (${String(machine.date)}, commit ${String(machine.commit)})`);
   L.push('');
   L.push(
-    `${String(machine.nproc)} cores (${String(machine.cpuModel)}), Envoy ${String(machine.envoy)}, Node ${String(machine.node)}, Switchboard workers ${WORKERS}; load average at start ${machine.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${machine.loadavgAtEnd.map((x) => x.toFixed(2)).join(' ')}.`,
+    `${String(machine.nproc)} cores (${String(machine.cpuModel)}), Envoy ${String(machine.envoy)}, Node ${String(machine.node)}, Switchboard workers ${WORKERS}; load average at start ${machine.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${machine.loadavgAtEnd.map((x) => x.toFixed(2)).join(' ')}; CPU during the run: ours ${f2(asObj(machine.cpu).oursCores as number)} cores, other users' ${f2(asObj(machine.cpu).foreignCores as number)} cores.`,
   );
   L.push(
     `Open loop ${RATE} rps for ${DURATION_SEC} s (+${WARMUP_SEC} s warm-up), ${CLASSES.length} classes interleaved; ~4 KB OpenAI chat body; simulator latency L = ${LATENCY_MS} ms; the primary fails marked requests with ${FAIL_STATUS} after F = ${FAIL_MS} ms (configured).`,
@@ -571,6 +583,13 @@ function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: numb
   L.push(
     `Envoy's ext_proc streams over the whole run (smoke and warm-up included): upstream filter ${streams.upstreamFilter} for ${streams.fallbacksSent} gateway requests marked to fail; router-level filter ${streams.routerFilter} for ${streams.gatewaySent} gateway requests.`,
   );
+  for (const t of workerTrace ?? []) {
+    const h = t.upstreamFilterHandleMs;
+    const d = t.eventLoopDelayMs;
+    L.push(
+      `Worker ${t.worker}: upstream filter handler on attempt 2 (request_headers message in -> answer out, JS only) p50 ${f2(h.p50)} / p90 ${f2(h.p90)} / p99 ${f2(h.p99)} ms over ${h.n}; event-loop delay p50 ${f2(d.p50)} / p90 ${f2(d.p90)} / p99 ${f2(d.p99)} / max ${f2(d.max)} ms.`,
+    );
+  }
   const bad = results.filter((r) => r.mismatched);
   if (bad.length) {
     L.push('');
@@ -602,6 +621,7 @@ async function main(): Promise<void> {
     uncommitted: sh(`git -C ${repoRoot} status --porcelain --untracked-files=no`).split('\n').filter(Boolean).map((l) => l.slice(3)),
     loadavgAtStart: os.loadavg(),
     loadavgAtEnd: [] as number[],
+    cpu: {} as Record<string, number>,
   };
   console.error(`bench:fallback: ${machine.cpuModel}, ${machine.nproc} cores, envoy ${machine.envoy}, node ${machine.node}, load avg ${machine.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}`);
 
@@ -616,7 +636,9 @@ async function main(): Promise<void> {
   const ports = { listen: await freePort(), admin: await freePort(), envoyAdmin: await freePort() };
   const configFile = path.join(tmp, 'gateway.yaml');
   writeFileSync(configFile, gatewayYaml(ports, path.join(tmp, 'state'), primaryUrl, fallbackUrl, hashVirtualKey(vk, Buffer.from(secret, 'utf8'))));
-  const gw = await startGateway({ configFile, env: { ...env, SWITCHBOARD_KEY_HASH_SECRET: secret, BENCH_SIM_KEY: 'sk-sim-bench' }, quiet: true, envoyLogLevel: 'error' });
+  const gwEnv: NodeJS.ProcessEnv = { ...env, SWITCHBOARD_KEY_HASH_SECRET: secret, BENCH_SIM_KEY: 'sk-sim-bench' };
+  if (TRACE) gwEnv.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(path.join(benchDir, 'fallback-trace.ts')).href}`.trim();
+  const gw = await startGateway({ configFile, env: gwEnv, quiet: true, envoyLogLevel: 'error' });
   children.push({ label: 'gateway', pid: gw.envoy.child.pid as number, kill: () => gw.stop() });
   const pids: { label: string; pid: number }[] = [
     { label: 'simulators', pid: sims.pid as number },
@@ -657,6 +679,8 @@ async function main(): Promise<void> {
     if (broken.length) throw new Error(`smoke test failed: ${broken.map((r) => `${r.name}: ${r.mismatchExamples.join(' | ')}`).join('; ')}`);
     console.error('smoke: every class answered as expected');
   }
+  const traces = () => Promise.all(gw.workers.map((w) => request<WorkerTrace>(w, { type: 'bench-fallback-trace' }, 'bench-fallback-trace', 10_000)));
+  if (TRACE) await traces(); // start over after the smoke requests
 
   const warmup = Math.round(RATE * WARMUP_SEC);
   const total = warmup + Math.round(RATE * DURATION_SEC);
@@ -664,9 +688,23 @@ async function main(): Promise<void> {
   const { child: load } = await forkRole('load', 'load generator');
   pids.push({ label: 'load generator', pid: load.pid as number });
   const plan: LoadPlan = { origins, requests: Array.from({ length: total }, (_, i) => requestFor(i)), rate: RATE, timeoutMs: TIMEOUT_MS };
-  const { samples } = await request<{ samples: Sample[] }>(load, { type: 'run', plan }, 'result', (total / RATE) * 1000 + TIMEOUT_MS + 30_000);
+  // Everyone else's CPU during the run (this machine is shared): machine busy minus our processes.
+  // The load generator has exited by the end: it reports its own CPU with the samples.
+  const ourCpu = () => pids.filter((p) => p.label !== 'load generator').reduce((sum, p) => sum + cpuSeconds(p.pid), 0) + (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+  const m0 = machineCpu();
+  const c0 = ourCpu();
+  const w0 = performance.now();
+  const { samples, cpuSec: loadCpuSec } = await request<{ samples: Sample[]; cpuSec: number }>(load, { type: 'run', plan }, 'result', (total / RATE) * 1000 + TIMEOUT_MS + 30_000);
   const simReport = await request<SimReport>(sims, { type: 'timings' }, 'timings', 10_000);
+  const workerTrace = TRACE
+    ? (await traces()).map((t, i) => ({ worker: i, upstreamFilterHandleMs: pct(t.handleMs), eventLoopDelayMs: t.eventLoopDelayMs }))
+    : undefined;
   machine.loadavgAtEnd = os.loadavg();
+  const windowSec = (performance.now() - w0) / 1000;
+  const ours = ourCpu() - c0 + loadCpuSec;
+  const cpu = { windowSec: Math.round(windowSec), oursCores: Math.round((ours / windowSec) * 100) / 100, foreignCores: Math.round(((machineCpu().busy - m0.busy - ours) / windowSec) * 100) / 100 };
+  machine.cpu = cpu;
+  console.error(`cpu over the run: ours ${cpu.oursCores} cores, everyone else ${cpu.foreignCores} cores (of ${machine.nproc})`);
   const sentTo = (pred: (c: ClassSpec) => boolean, n: number) => Array.from({ length: n }, (_, i) => CLASSES[i % CLASSES.length]!).filter(pred).length;
   const streams = {
     ...(await extProcStreams(gw.envoy.adminUrl)),
@@ -681,12 +719,13 @@ async function main(): Promise<void> {
     cost('gateway, openai -> anthropic (base: gw an direct)', results, 'gw oa fail', 'gw an direct'),
     cost('Envoy alone, same chain and retry policy (floor)', results, 'envoy fail', 'envoy ok'),
   ].filter((c): c is Cost => c !== undefined);
-  const md = markdown(machine, results, costs, floor.retryPolicy, streams);
+  const md = markdown(machine, results, costs, floor.retryPolicy, streams, workerTrace);
   const summary = {
     machine,
     options: { rate: RATE, durationSec: DURATION_SEC, warmupSec: WARMUP_SEC, latencyMs: LATENCY_MS, failMs: FAIL_MS, failStatus: FAIL_STATUS, workers: WORKERS, floor: FLOOR, targetMs: TARGET_MS },
     retryPolicy: floor.retryPolicy,
     extProcStreams: streams,
+    ...(workerTrace ? { workerTrace } : {}),
     classes: results,
     costs,
   };
@@ -708,8 +747,12 @@ if (role === 'sims') {
 } else if (role === 'load') {
   process.once('message', (m: { type?: string; plan?: LoadPlan }) => {
     if (m?.type !== 'run' || !m.plan) process.exit(2);
+    const c0 = process.cpuUsage();
     void runLoadPlan(m.plan).then(
-      (samples) => process.send?.({ type: 'result', samples }, () => process.exit(0)),
+      (samples) => {
+        const c = process.cpuUsage(c0);
+        process.send?.({ type: 'result', samples, cpuSec: (c.user + c.system) / 1e6 }, () => process.exit(0));
+      },
       (err: unknown) => {
         console.error(err);
         process.exit(1);
