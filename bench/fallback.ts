@@ -387,6 +387,8 @@ interface ClassResult {
   matched: number;
   mismatched: number;
   mismatchExamples: string[];
+  /** what the first matching sample's response said about its attempts */
+  attemptsHeader: string;
   latency: Pct;
   /** simulator time summed over the request's attempts */
   simTime: Pct;
@@ -435,6 +437,7 @@ function analyse(samples: Sample[], warmup: number, { origin, primary, fallback 
     const examples: string[] = [];
     let sent = 0;
     let bad = 0;
+    let attemptsHeader = '';
     for (let i = warmup; i < samples.length; i++) {
       if (i % CLASSES.length !== c) continue;
       sent++;
@@ -463,6 +466,7 @@ function analyse(samples: Sample[], warmup: number, { origin, primary, fallback 
         if (examples.length < 5) examples.push(`#${i}: ${problems.join('; ')}`);
         continue;
       }
+      attemptsHeader ||= cls.system === 'gw' ? `x-sb-attempts: ${s.attempts}` : `x-envoy-attempt-count: ${s.envoyAttempts}, target ${s.target}`;
       const simSum = seen.reduce((sum, x) => sum + x.t.ms, 0);
       const first = seen[0]!.t;
       const lastSeen = seen[seen.length - 1]!.t;
@@ -486,6 +490,7 @@ function analyse(samples: Sample[], warmup: number, { origin, primary, fallback 
       matched: lat.length,
       mismatched: bad,
       mismatchExamples: examples,
+      attemptsHeader,
       latency: pct(lat),
       simTime: pct(simT),
       nonProvider: pct(nonProv),
@@ -568,6 +573,8 @@ function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: numb
       `| ${r.name} | ${r.matched} | ${r.mismatched} | ${f2(r.latency.p50)} | ${f2(r.latency.p90)} | ${f2(r.latency.p99)} | ${f2(r.latency.max)} | ${f2(r.simTime.p50)} | ${f2(r.nonProvider.p50)} | ${f2(r.nonProvider.p90)} | ${f2(r.nonProvider.p99)} | ${f2(r.toFirstAttempt.p50)} | ${f2(r.afterLastAttempt.p50)} | ${r.primaryFailMs ? `${f2(r.primaryFailMs.p50)} / ${f2(r.primaryFailMs.p99)}` : ''} | ${r.retryGap ? `${f2(r.retryGap.p50)} / ${f2(r.retryGap.p90)} / ${f2(r.retryGap.p99)}` : ''} |`,
     );
   }
+  L.push('');
+  L.push(`Attempts as the responses report them (first sample of each class): ${results.map((r) => `${r.name}: \`${r.attemptsHeader}\``).join('; ')}.`);
   L.push('');
   L.push('All times in ms. Non-provider = client latency minus the simulator time of every attempt of that request. Retry gap = fallback simulator receives the request minus primary simulator handed its failure to the socket.');
   L.push('');
