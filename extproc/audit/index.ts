@@ -47,7 +47,7 @@ export async function createAuditSink(configInput: AuditConfigInput | undefined,
   } else {
     store = new FileAuditStore(config.dir, deps.instance, config.rotateBytes);
   }
-  const writer = new ChainWriter(store, { instance: deps.instance, hmacKey, maxQueue: config.maxQueue, maxBatch: config.maxBatch });
+  const writer = new ChainWriter(store, { instance: deps.instance, hmacKey, maxQueue: config.maxQueue, maxBatch: config.maxBatch, lingerMs: config.flushLingerMs });
   return {
     append: (record) => writer.append(buildAuditBody(record, config.bodies)),
     room: () => writer.room(),

@@ -14,6 +14,8 @@ export const auditConfigSchema = z.object({
   maxQueue: z.number().int().min(1).default(10000),
   /** Records per write + fsync batch. */
   maxBatch: z.number().int().min(1).default(512),
+  /** Milliseconds a record may wait for others to share its write + fsync (answers never wait for it). */
+  flushLingerMs: z.number().int().min(0).max(1000).default(5),
   /** Start a new segment file (same chain continues) once the current one reaches this size. */
   rotateBytes: z.number().int().min(4096).optional(),
   postgres: z

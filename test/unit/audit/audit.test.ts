@@ -176,6 +176,30 @@ describe('audit log', () => {
     expect(verifyAuditRows(rows).ok).toBe(true);
   });
 
+  test('records arriving within the linger window share one write; close flushes what still lingers', async () => {
+    const batches: string[][] = [];
+    const store: AuditStore = {
+      head: async () => ({ seq: 0, hash: (await import('../../../extproc/audit/chain.ts')).GENESIS_HASH }),
+      write: async (entries) => void batches.push(entries.map((e) => e.requestId)),
+      close: async () => undefined,
+    };
+    const { buildAuditBody } = await import('../../../extproc/audit/record.ts');
+    const writer = new ChainWriter(store, { instance: 'w0', maxQueue: 100, maxBatch: 3, lingerMs: 50 });
+    const first = [0, 1].map((i) => writer.append(buildAuditBody(record(i), 'none')));
+    expect(batches).toEqual([]); // still lingering
+    await Promise.all(first);
+    expect(batches).toEqual([['req-0', 'req-1']]);
+    // A full batch does not wait for the window.
+    const t0 = Date.now();
+    await Promise.all([2, 3, 4].map((i) => writer.append(buildAuditBody(record(i), 'none'))));
+    expect(Date.now() - t0).toBeLessThan(50);
+    expect(batches[1]).toEqual(['req-2', 'req-3', 'req-4']);
+    const last = writer.append(buildAuditBody(record(5), 'none'));
+    await writer.close();
+    await last;
+    expect(batches[2]).toEqual(['req-5']);
+  });
+
   test('postgres store: batches in a transaction, rows verify, tampered rows do not', async () => {
     // An in-memory stand-in that speaks the few statements the store issues.
     const table: { instance: string; seq: number; hash: string; entry: string }[] = [];
