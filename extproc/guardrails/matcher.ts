@@ -5,11 +5,14 @@
 // first and only windows that match pay for find() and its capture offsets. (It also beats
 // RE2 compiled to WebAssembly, which this module used to call: that paid a string copy into
 // linear memory per call and was slower per character than re2js's DFA, measured.)
-import { RE2JS } from 're2js';
+import { MatcherInput, RE2JS } from 're2js';
 import type { DetectionRule } from './rules/rule-types.ts';
 import type { RawMatch } from './types.ts';
 import { runValidator } from './validators.ts';
 import { IBAN_LENGTHS } from './rules/pii-rules.ts';
+
+/** re2js's anchor flag for a search that may start anywhere (RE2Flags.UNANCHORED). */
+const UNANCHORED = 0;
 
 export interface CompiledRule {
   rule: DetectionRule;
@@ -49,12 +52,17 @@ export class ScanContext {
   readonly text: string;
   private lowered: string | undefined;
   private runs: DigitRuns | undefined;
+  private pairs: Int32Array | undefined;
   constructor(text: string) {
     this.text = text;
   }
   lower(): string {
     this.lowered ??= asciiLower(this.text);
     return this.lowered;
+  }
+  upperPairs(): Int32Array {
+    this.pairs ??= upperPairStarts(this.text);
+    return this.pairs;
   }
   digitRuns(): DigitRuns {
     this.runs ??= findDigitRuns(this.text);
@@ -67,6 +75,8 @@ export interface CompiledRuleSet {
   rules: CompiledRule[];
   caseSensitive: KeywordIndex;
   caseInsensitive: KeywordIndex;
+  /** No single-character or non-ASCII case-insensitive keyword: one pass finds both kinds. */
+  caseInsensitiveAscii: boolean;
   /**
    * How far a match (with its keyword, context and boundary characters) can reach from any one
    * of its characters: the width around a change that a partial re-scan must cover.
@@ -86,14 +96,18 @@ export function compileRuleSet(rules: CompiledRule[]): CompiledRuleSet {
     }
   });
   const longestKeyword = rules.reduce((max, r) => (r.rule.source.kind === 'keywords' ? Math.max(max, ...r.rule.source.keywords.map((k) => k.length)) : max), 0);
-  return { rules, caseSensitive, caseInsensitive, margin: maxMatchLength(rules) + longestKeyword + 4 };
+  const caseInsensitiveAscii = caseInsensitive.ascii && !rules.some((r) => r.rule.source.kind === 'keywords' && !r.rule.source.caseSensitive && r.rule.source.keywords.some((k) => k.length < 2));
+  return { rules, caseSensitive, caseInsensitive, caseInsensitiveAscii, margin: maxMatchLength(rules) + longestKeyword + 4 };
 }
 
 export function findMatches(ctx: ScanContext, set: CompiledRuleSet): RawMatch[] {
   const out: RawMatch[] = [];
-  const hits = new Map<number, number[]>();
-  if (!set.caseSensitive.empty) set.caseSensitive.find(ctx.text, hits);
-  if (!set.caseInsensitive.empty) set.caseInsensitive.find(ctx.lower(), hits);
+  const hits: Hits = new Map();
+  if (set.caseInsensitiveAscii) KeywordIndex.findBoth(ctx.text, set.caseSensitive, set.caseInsensitive, hits);
+  else {
+    if (!set.caseSensitive.empty) set.caseSensitive.find(ctx.text, hits);
+    if (!set.caseInsensitive.empty) set.caseInsensitive.find(ctx.lower(), hits);
+  }
   set.rules.forEach((compiled, index) => {
     const source = compiled.rule.source;
     if (source.kind === 'keywords') matchKeywordRule(ctx, compiled, hits.get(index) ?? [], out);
@@ -116,59 +130,143 @@ function pushIfValid(compiled: CompiledRule, value: string, start: number, end: 
 
 // ---- keyword rules ------------------------------------------------------------------------
 
-/**
- * Finds every keyword of every keyword rule in one pass per haystack (case-sensitive text and
- * ASCII-lower-cased text), instead of one indexOf sweep per keyword.
- */
+type Hits = Map<number, number[]>;
+
+/** Keywords are bucketed by the low 7 bits of their first two characters (ASCII: exact). */
+const PAIR_KEYS = 1 << 14;
+function pairKey(c0: number, c1: number): number {
+  return ((c0 & 0x7f) << 7) | (c1 & 0x7f);
+}
+
+function record(hits: Hits, rules: number[], at: number): void {
+  for (const r of rules) {
+    let list = hits.get(r);
+    if (!list) hits.set(r, (list = []));
+    if (list[list.length - 1] !== at) list.push(at);
+  }
+}
+
+const pairFilters = new WeakMap<KeywordIndex, WeakMap<KeywordIndex, Uint8Array>>();
+
+/** The keywords of one case mode, bucketed by their first two characters. */
 export class KeywordIndex {
-  // Keywords are bucketed by their first two characters; a 64 KiB bitmap of (low byte of first
-  // char, low byte of second char) rejects almost every position with two array reads.
-  private readonly byPair = new Map<number, { keyword: string; rules: number[] }[]>();
-  private readonly pairBits = new Uint8Array(65536);
+  private readonly entries: { keyword: string; rules: number[] }[] = [];
   private readonly singles: { keyword: string; rules: number[] }[] = [];
+  /**
+   * Chains of entries per pairKey of their first two characters: head[key] is the first entry
+   * index + 1 (0: none), next[entry] the following one. Built on first use.
+   */
+  private head: Int32Array | undefined;
+  private next: Int32Array | undefined;
   add(keyword: string, ruleIndex: number): void {
-    if (keyword.length === 1) {
-      const single = this.singles.find((e) => e.keyword === keyword);
-      if (single) single.rules.push(ruleIndex);
-      else this.singles.push({ keyword, rules: [ruleIndex] });
-      return;
-    }
-    const c0 = keyword.charCodeAt(0);
-    const c1 = keyword.charCodeAt(1);
-    this.pairBits[((c0 & 0xff) << 8) | (c1 & 0xff)] = 1;
-    const key = c0 * 65536 + c1;
-    let list = this.byPair.get(key);
-    if (!list) this.byPair.set(key, (list = []));
+    const list = keyword.length === 1 ? this.singles : this.entries;
     const entry = list.find((e) => e.keyword === keyword);
     if (entry) entry.rules.push(ruleIndex);
     else list.push({ keyword, rules: [ruleIndex] });
+    this.head = undefined;
+    pairFilters.delete(this);
   }
   get empty(): boolean {
-    return this.byPair.size === 0 && this.singles.length === 0;
+    return this.entries.length === 0 && this.singles.length === 0;
+  }
+  /** Whether every keyword is ASCII (then lower-casing can be done per character, see below). */
+  get ascii(): boolean {
+    return [...this.entries, ...this.singles].every((e) => [...e.keyword].every((ch) => ch.charCodeAt(0) < 128));
+  }
+  private build(): { head: Int32Array; next: Int32Array } {
+    if (!this.head || !this.next) {
+      const head = new Int32Array(PAIR_KEYS);
+      const next = new Int32Array(this.entries.length);
+      // Insert back to front so a chain lists entries in insertion order.
+      for (let k = this.entries.length - 1; k >= 0; k--) {
+        const kw = this.entries[k]!.keyword;
+        const slot = pairKey(kw.charCodeAt(0), kw.charCodeAt(1));
+        next[k] = head[slot]!;
+        head[slot] = k + 1;
+      }
+      this.head = head;
+      this.next = next;
+    }
+    return { head: this.head, next: this.next };
+  }
+  /** Single-character keywords, by indexOf over the haystack. */
+  findSingles(haystack: string, hits: Hits): void {
+    for (const { keyword, rules } of this.singles) {
+      for (let at = haystack.indexOf(keyword); at !== -1; at = haystack.indexOf(keyword, at + 1)) record(hits, rules, at);
+    }
   }
   /** hits[ruleIndex] = offsets where one of that rule's keywords starts (sorted by the caller). */
-  find(haystack: string, hits: Map<number, number[]>): void {
-    const record = (rules: number[], at: number): void => {
-      for (const r of rules) {
-        let list = hits.get(r);
-        if (!list) hits.set(r, (list = []));
-        if (list[list.length - 1] !== at) list.push(at);
-      }
-    };
-    for (const { keyword, rules } of this.singles) {
-      for (let at = haystack.indexOf(keyword); at !== -1; at = haystack.indexOf(keyword, at + 1)) record(rules, at);
-    }
-    if (this.byPair.size === 0) return;
-    const { pairBits, byPair } = this;
+  find(haystack: string, hits: Hits): void {
+    this.findSingles(haystack, hits);
+    if (this.entries.length === 0) return;
+    const { head, next } = this.build();
+    const { entries } = this;
     const last = haystack.length - 1;
     let c1 = haystack.charCodeAt(0);
     for (let i = 0; i < last; i++) {
       const c0 = c1;
       c1 = haystack.charCodeAt(i + 1);
-      if (pairBits[((c0 & 0xff) << 8) | (c1 & 0xff)] === 0) continue;
-      const list = byPair.get(c0 * 65536 + c1);
-      if (!list) continue;
-      for (const { keyword, rules } of list) if (keyword.length === 2 || haystack.startsWith(keyword, i)) record(rules, i);
+      for (let k = head[pairKey(c0, c1)]!; k !== 0; k = next[k - 1]!) {
+        const { keyword, rules } = entries[k - 1]!;
+        if (keyword.charCodeAt(0) === c0 && keyword.charCodeAt(1) === c1 && (keyword.length === 2 || haystack.startsWith(keyword, i))) record(hits, rules, i);
+      }
+    }
+  }
+  /**
+   * Case-sensitive keywords (this) in text and ASCII case-insensitive ones (ci, lower-case
+   * ASCII keywords) in what ScanContext.lower() would give, in one pass and without building
+   * that lower-cased copy. Hits per rule are the same as find(text) plus ci.find(lower()).
+   */
+  static findBoth(text: string, cs: KeywordIndex, ci: KeywordIndex, hits: Hits): void {
+    cs.findSingles(text, hits);
+    const csTables = cs.build();
+    const ciTables = ci.build();
+    const csHead = csTables.head;
+    const csNext = csTables.next;
+    const ciHead = ciTables.head;
+    const ciNext = ciTables.next;
+    const csEntries = cs.entries;
+    const ciEntries = ci.entries;
+    let filter = pairFilters.get(cs)?.get(ci);
+    if (!filter) {
+      // Bit 1: some case-sensitive keyword starts with this pair key; bit 2: some insensitive one.
+      filter = new Uint8Array(PAIR_KEYS);
+      for (let k = 0; k < PAIR_KEYS; k++) filter[k] = (csHead[k] !== 0 ? 1 : 0) | (ciHead[k] !== 0 ? 2 : 0);
+      let byCi = pairFilters.get(cs);
+      if (!byCi) pairFilters.set(cs, (byCi = new WeakMap()));
+      byCi.set(ci, filter);
+    }
+    // toLowerCase() maps the Kelvin sign to an ASCII k; lower() uses it only when lower-casing
+    // keeps the length (see asciiLower), decided once, on the first Kelvin sign.
+    let kelvin = -1;
+    const low = (c: number): number => {
+      if (c >= 65 && c <= 90) return c + 32;
+      if (c !== 0x212a) return c;
+      if (kelvin < 0) kelvin = text.toLowerCase().length === text.length ? 107 : c;
+      return kelvin;
+    };
+    const last = text.length - 1;
+    let c1 = text.charCodeAt(0);
+    let l1 = low(c1);
+    for (let i = 0; i < last; i++) {
+      const c0 = c1;
+      const l0 = l1;
+      c1 = text.charCodeAt(i + 1);
+      l1 = c1 < 65 || (c1 > 90 && c1 < 0x212a) ? c1 : low(c1);
+      // One read of a 16 KiB table (stays in L1 cache) rejects almost every position.
+      const flags = (filter[pairKey(c0, c1)]! & 1) | (filter[pairKey(l0, l1)]! & 2);
+      if (flags === 0) continue;
+      if (flags & 1) for (let k = csHead[pairKey(c0, c1)]!; k !== 0; k = csNext[k - 1]!) {
+        const { keyword, rules } = csEntries[k - 1]!;
+        if (keyword.charCodeAt(0) === c0 && keyword.charCodeAt(1) === c1 && (keyword.length === 2 || text.startsWith(keyword, i))) record(hits, rules, i);
+      }
+      if (flags & 2) for (let k = ciHead[pairKey(l0, l1)]!; k !== 0; k = ciNext[k - 1]!) {
+        const { keyword, rules } = ciEntries[k - 1]!;
+        if (keyword.charCodeAt(0) !== l0 || keyword.charCodeAt(1) !== l1 || i + keyword.length > text.length) continue;
+        let j = 2;
+        while (j < keyword.length && low(text.charCodeAt(i + j)) === keyword.charCodeAt(j)) j++;
+        if (j === keyword.length) record(hits, rules, i);
+      }
     }
   }
 }
@@ -284,11 +382,16 @@ function matchKeywordRule(ctx: ScanContext, compiled: CompiledRule, allHits: num
 function matchInWindow(text: string, ws: number, we: number, compiled: CompiledRule, out: RawMatch[]): void {
   const group = compiled.rule.valueGroup ?? 0;
   const slice = ws === 0 && we === text.length ? text : text.slice(ws, we);
-  // Most windows hold a keyword but no secret: the DFA says so without capture bookkeeping.
-  if (!compiled.regex.test(slice)) return;
+  // Whether a match starts at or after pos, by the DFA (no captures; the text before pos is
+  // still context for ^ and \b): most windows hold a keyword but no secret, and after the last
+  // match a capturing find() would scan the rest of the window for nothing.
+  const input = MatcherInput.utf16(slice);
+  const re2 = compiled.regex.re2Input;
+  const matchFrom = (pos: number): boolean => (re2.matchMachineInput(input, pos, slice.length, UNANCHORED, 0) as [boolean, unknown])[0];
+  if (!matchFrom(0)) return;
   const m = compiled.regex.matcher(slice);
   let from = 0;
-  while (from <= slice.length && m.find(from)) {
+  while (from <= slice.length && (from === 0 || matchFrom(from)) && m.find(from)) {
     const s = m.start(group);
     const e = m.end(group);
     // A value running into a cut window edge cannot be confirmed (only unbounded patterns).
@@ -483,6 +586,11 @@ function isUpper(c: number): boolean {
 
 type Candidate = [start: number, end: number, value: string];
 
+function hasDot(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (text.charCodeAt(k) === 46) return true;
+  return false;
+}
+
 function emailCandidates(text: string): Candidate[] {
   const out: Candidate[] = [];
   for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
@@ -491,17 +599,41 @@ function emailCandidates(text: string): Candidate[] {
     let e = at + 1;
     while (e < text.length && e - at <= 253 && isDomainChar(text.charCodeAt(e))) e++;
     while (e > at + 1 && (text[e - 1] === '.' || text[e - 1] === '-')) e--; // sentence punctuation
-    if (s < at && e > at + 1) out.push([s, e, text.slice(s, e)]);
+    // The pattern needs a dot in the domain: skip the regex for "a@b" floods.
+    if (s < at && e > at + 1 && hasDot(text, at + 1, e)) out.push([s, e, text.slice(s, e)]);
   }
   return out;
 }
 
-function ibanCandidates(text: string): Candidate[] {
+/**
+ * Offsets where a word starts with two uppercase ASCII letters: where an IBAN or a UK NINO can
+ * start. One pass shared by both scanners instead of one per scanner.
+ */
+function upperPairStarts(text: string): Int32Array {
+  let out = new Int32Array(64);
+  let count = 0;
+  const last = text.length - 1;
+  let prevAlnum = false;
+  for (let i = 0; i < last; i++) {
+    const c = text.charCodeAt(i);
+    const alnum = c <= 122 && isAlnum(c);
+    if (!prevAlnum && c >= 65 && c <= 90 && isUpper(text.charCodeAt(i + 1))) {
+      if (count === out.length) {
+        const grown = new Int32Array(count * 2);
+        grown.set(out);
+        out = grown;
+      }
+      out[count++] = i;
+    }
+    prevAlnum = alnum;
+  }
+  return out.subarray(0, count);
+}
+
+function ibanCandidates(text: string, ctx: ScanContext): Candidate[] {
   const out: Candidate[] = [];
-  for (let i = 0; i + 4 <= text.length; i++) {
-    const c0 = text.charCodeAt(i);
-    if (!isUpper(c0) || !isUpper(text.charCodeAt(i + 1)) || !isDigit(text.charCodeAt(i + 2)) || !isDigit(text.charCodeAt(i + 3))) continue;
-    if (i > 0 && isAlnum(text.charCodeAt(i - 1))) continue;
+  for (const i of ctx.upperPairs()) {
+    if (i + 4 > text.length || !isDigit(text.charCodeAt(i + 2)) || !isDigit(text.charCodeAt(i + 3))) continue;
     const length = IBAN_LENGTHS[text.slice(i, i + 2)];
     if (length === undefined) continue;
     // Compact, or grouped by four with single spaces.
@@ -522,11 +654,10 @@ function ibanCandidates(text: string): Candidate[] {
   return out;
 }
 
-function ninoCandidates(text: string): Candidate[] {
+function ninoCandidates(text: string, ctx: ScanContext): Candidate[] {
   const out: Candidate[] = [];
-  for (let i = 0; i + 9 <= text.length; i++) {
-    if (!isUpper(text.charCodeAt(i)) || !isUpper(text.charCodeAt(i + 1))) continue;
-    if (i > 0 && isAlnum(text.charCodeAt(i - 1))) continue;
+  for (const i of ctx.upperPairs()) {
+    if (i + 9 > text.length) continue;
     let j = i + 2;
     let digits = 0;
     while (j < text.length && digits < 6) {
@@ -568,12 +699,12 @@ function ipv6Candidates(text: string): Candidate[] {
   return out;
 }
 
-const SCANNERS = { email: emailCandidates, iban: ibanCandidates, nino: ninoCandidates, ipv6: ipv6Candidates };
+const SCANNERS: Record<'email' | 'iban' | 'nino' | 'ipv6', (text: string, ctx: ScanContext) => Candidate[]> = { email: emailCandidates, iban: ibanCandidates, nino: ninoCandidates, ipv6: ipv6Candidates };
 
 function matchScannerRule(ctx: ScanContext, compiled: CompiledRule, out: RawMatch[]): void {
   const source = compiled.rule.source;
   if (source.kind !== 'scanner') return;
-  for (const [start, end, value] of SCANNERS[source.scanner](ctx.text)) {
+  for (const [start, end, value] of SCANNERS[source.scanner](ctx.text, ctx)) {
     if (!patternMatches(compiled, value)) continue;
     const { rule } = compiled;
     if (rule.validator && !runValidator(rule.validator, value, rule.minEntropy)) continue;

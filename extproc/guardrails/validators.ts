@@ -135,9 +135,20 @@ export function ipv6Valid(text: string): boolean {
   return text.split(':').filter((g) => g.length > 0).length >= 3;
 }
 
+function isJsonSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/** The segment's JSON if it is an object; undefined for anything else (arrays, scalars, junk). */
 function decodeBase64UrlJson(segment: string): unknown {
   try {
     const decoded = Buffer.from(segment, 'base64url').toString('utf8');
+    // Look-alikes rarely decode to {...}: skip JSON.parse and its throw (costly) for the rest.
+    let first = 0;
+    let last = decoded.length - 1;
+    while (first <= last && isJsonSpace(decoded.charCodeAt(first))) first++;
+    while (last >= first && isJsonSpace(decoded.charCodeAt(last))) last--;
+    if (decoded.charCodeAt(first) !== 123 || decoded.charCodeAt(last) !== 125) return undefined;
     return JSON.parse(decoded) as unknown;
   } catch {
     return undefined;
