@@ -82,7 +82,7 @@ function anthropicJson(model: string, promptBytes: number): string {
   });
 }
 
-const ANSWER = 'The quick brown fox jumps over the lazy dog. '.repeat(4).trim();
+export const ANSWER = 'The quick brown fox jumps over the lazy dog. '.repeat(4).trim();
 const WORDS = 'The primary database failed over at two in the morning and the replica caught up within a minute, so customers saw a short burst of errors'.split(' ');
 
 function completionJson(model: string, promptBytes: number): string {
