@@ -625,7 +625,14 @@ async function main(): Promise<void> {
     envoy: sh(`${findEnvoy()} --version`).replace(/^.*version:\s*/, ''),
     node: process.version,
     commit: sh(`git -C ${repoRoot} rev-parse --short HEAD`),
-    uncommitted: sh(`git -C ${repoRoot} status --porcelain --untracked-files=no`).split('\n').filter(Boolean).map((l) => l.slice(3)),
+    // Not through sh(): its trim() would eat the first line's leading status column.
+    uncommitted: (() => {
+      try {
+        return execSync(`git -C ${repoRoot} status --porcelain --untracked-files=no`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).map((l) => l.slice(3));
+      } catch {
+        return ['?'];
+      }
+    })(),
     loadavgAtStart: os.loadavg(),
     loadavgAtEnd: [] as number[],
     cpu: {} as Record<string, number>,
