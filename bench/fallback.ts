@@ -1,7 +1,8 @@
 // The fallback benchmark: "a fallback costs the failed attempt's own time plus at most 1 ms".
 // `npm run bench:fallback` (= node bench/fallback.ts).
 //
-// One open-loop request stream, interleaved over these classes (request i is class i mod 7):
+// One open-loop request stream (Poisson arrivals), interleaved over these classes, every cycle of
+// seven holding each class once in a seeded random order:
 //   gw oo fail   gateway, chain pri(openai) -> fbo(openai);    primary fails -> 2 attempts
 //   gw oo ok     same chain, primary answers                   -> 1 attempt
 //   gw oa fail   gateway, chain pri(openai) -> fba(anthropic); primary fails -> 2 attempts
@@ -33,6 +34,7 @@
 // Options (env): BENCH_FB_RATE (50 rps, all classes together), BENCH_FB_SEC (120),
 // BENCH_FB_WARMUP_SEC (5), BENCH_FB_LATENCY_MS (20, both simulators), BENCH_FB_FAIL_MS (20),
 // BENCH_FB_FAIL_STATUS (500), BENCH_FB_WORKERS (1), BENCH_FB_NO_FLOOR=1 (skip Envoy alone),
+// BENCH_FB_ARRIVALS (poisson | uniform), BENCH_FB_SEED (42),
 // BENCH_FB_TRACE=1 (load bench/fallback-trace.ts into the workers: the upstream filter handler's
 // own time on attempt 2 and the workers' event-loop delay).
 // Output: a table on stdout, bench/out/fallback.json. Exits non-zero on any setup error; every
@@ -66,6 +68,34 @@ const WORKERS = num('BENCH_FB_WORKERS', 1);
 const FLOOR = !env.BENCH_FB_NO_FLOOR;
 const TRACE = !!env.BENCH_FB_TRACE;
 const TIMEOUT_MS = 10_000;
+// Arrivals: 'poisson' (exponential gaps, seeded) or 'uniform' (exactly 1000 / RATE ms apart).
+const ARRIVALS = env.BENCH_FB_ARRIVALS === 'uniform' ? 'uniform' : 'poisson';
+const SEED = num('BENCH_FB_SEED', 42);
+
+/** A small seeded PRNG: the same schedule every run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Due offsets (ms) of `n` requests at RATE: open loop, nothing waits for an answer. */
+function arrivals(n: number): number[] {
+  if (ARRIVALS === 'uniform') return Array.from({ length: n }, (_, i) => (i * 1000) / RATE);
+  const rnd = mulberry32(SEED + 1);
+  const out: number[] = [];
+  let t = 0;
+  for (let i = 0; i < n; i++) {
+    out.push(t);
+    t += (-Math.log(1 - rnd()) * 1000) / RATE;
+  }
+  return out;
+}
 const TARGET_MS = 1;
 
 const FAIL_HEADER = 'x-bench-fail';
@@ -121,8 +151,8 @@ const CLASSES: ClassSpec[] = [
 interface LoadPlan {
   origins: { gw: string; floor: string };
   requests: { system: 'gw' | 'floor'; headers: Record<string, string>; body: string }[];
-  /** request i is due at t0 + i * 1000 / rate */
-  rate: number;
+  /** request i is due at t0 + dueMs[i] */
+  dueMs: number[];
   timeoutMs: number;
 }
 interface Sample {
@@ -146,9 +176,8 @@ async function runLoadPlan(plan: LoadPlan): Promise<Sample[]> {
   };
   const total = plan.requests.length;
   const samples: Sample[] = Array.from({ length: total }, () => ({ status: 0, latency: -1, lag: 0, dueEpoch: 0, attempts: '', provider: '', envoyAttempts: '', target: '' }));
-  const interval = 1000 / plan.rate;
   const t0 = performance.now() + 20;
-  const due = (i: number) => t0 + i * interval;
+  const due = (i: number) => t0 + plan.dueMs[i]!;
   let done = 0;
   let allDone: () => void = () => undefined;
   const finished = new Promise<void>((r) => (allDone = r));
@@ -416,7 +445,7 @@ interface SimReport {
   fallback: SimTiming[];
 }
 
-function analyse(samples: Sample[], warmup: number, { origin, primary, fallback }: SimReport): ClassResult[] {
+function analyse(samples: Sample[], classOf: (i: number) => number, warmup: number, { origin, primary, fallback }: SimReport): ClassResult[] {
   const bySeq = new Map<string, { sim: 'primary' | 'fallback'; t: SimTiming }[]>();
   for (const [sim, list] of [['primary', primary], ['fallback', fallback]] as const) {
     for (const t of list) {
@@ -439,7 +468,7 @@ function analyse(samples: Sample[], warmup: number, { origin, primary, fallback 
     let bad = 0;
     let attemptsHeader = '';
     for (let i = warmup; i < samples.length; i++) {
-      if (i % CLASSES.length !== c) continue;
+      if (classOf(i) !== c) continue;
       sent++;
       const s = samples[i]!;
       lags.push(s.lag);
@@ -562,7 +591,7 @@ function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: numb
     `${String(machine.nproc)} cores (${String(machine.cpuModel)}), Envoy ${String(machine.envoy)}, Node ${String(machine.node)}, Switchboard workers ${WORKERS}; load average at start ${machine.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${machine.loadavgAtEnd.map((x) => x.toFixed(2)).join(' ')}; CPU during the run: ours ${f2(asObj(machine.cpu).oursCores as number)} cores, other users' ${f2(asObj(machine.cpu).foreignCores as number)} cores.`,
   );
   L.push(
-    `Open loop ${RATE} rps for ${DURATION_SEC} s (+${WARMUP_SEC} s warm-up), ${CLASSES.length} classes interleaved; ~4 KB OpenAI chat body; simulator latency L = ${LATENCY_MS} ms; the primary fails marked requests with ${FAIL_STATUS} after F = ${FAIL_MS} ms (configured).`,
+    `Open loop ${RATE} rps (${ARRIVALS} arrivals, seed ${SEED}) for ${DURATION_SEC} s (+${WARMUP_SEC} s warm-up), ${CLASSES.length} classes interleaved (each cycle of ${CLASSES.length} in a seeded random order); ~4 KB OpenAI chat body; simulator latency L = ${LATENCY_MS} ms; the primary fails marked requests with ${FAIL_STATUS} after F = ${FAIL_MS} ms (configured).`,
   );
   L.push(`Retry policy (gateway and Envoy alone): \`${JSON.stringify(retryPolicy)}\``);
   L.push('');
@@ -673,9 +702,26 @@ async function main(): Promise<void> {
   }
   const origins = { gw: gw.url, floor: FLOOR ? `http://127.0.0.1:${floorPorts.listen}` : '' };
 
+  // Each cycle of CLASSES.length requests holds every class once, in a seeded random order, so a
+  // chain's primary never fails more than twice in a row (outlier detection ejects at 5), and no
+  // class keeps a fixed phase against another class's retries and answers (with arrivals 20 ms
+  // apart and F = L = 20 ms, a fixed order lined every fail class up with the same neighbours).
+  const rnd = mulberry32(SEED);
+  const order: number[] = [];
+  const classOf = (i: number) => {
+    while (order.length <= i) {
+      const cycle = CLASSES.map((_, k) => k);
+      for (let k = cycle.length - 1; k > 0; k--) {
+        const j = Math.floor(rnd() * (k + 1));
+        [cycle[k], cycle[j]] = [cycle[j]!, cycle[k]!];
+      }
+      order.push(...cycle);
+    }
+    return order[i]!;
+  };
   const bodies = new Map(['fb-oo', 'fb-oa', 'fb-an'].map((m) => [m, chatBody(m, 4096)]));
   const requestFor = (i: number): LoadPlan['requests'][number] => {
-    const cls = CLASSES[i % CLASSES.length]!;
+    const cls = CLASSES[classOf(i)]!;
     const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${vk}`, 'user-agent': 'switchboard-bench', [SEQ_HEADER]: String(i) };
     if (cls.fail) headers[FAIL_HEADER] = '1';
     if (cls.system === 'floor') headers[CHAIN_HEADER] = floor.chainHeaderValue;
@@ -686,9 +732,9 @@ async function main(): Promise<void> {
   {
     const { child: load } = await forkRole('load', 'load generator (smoke)');
     const n = CLASSES.length * 2;
-    const plan: LoadPlan = { origins, requests: Array.from({ length: n }, (_, i) => requestFor(i)), rate: 5, timeoutMs: TIMEOUT_MS };
+    const plan: LoadPlan = { origins, requests: Array.from({ length: n }, (_, i) => requestFor(i)), dueMs: Array.from({ length: n }, (_, i) => i * 200), timeoutMs: TIMEOUT_MS };
     const { samples } = await request<{ samples: Sample[] }>(load, { type: 'run', plan }, 'result', 60_000);
-    const smoke = analyse(samples, 0, await request<SimReport>(sims, { type: 'timings' }, 'timings', 10_000));
+    const smoke = analyse(samples, classOf, 0, await request<SimReport>(sims, { type: 'timings' }, 'timings', 10_000));
     const broken = smoke.filter((r) => r.mismatched);
     if (broken.length) throw new Error(`smoke test failed: ${broken.map((r) => `${r.name}: ${r.mismatchExamples.join(' | ')}`).join('; ')}`);
     console.error('smoke: every class answered as expected');
@@ -701,7 +747,7 @@ async function main(): Promise<void> {
   console.error(`load: ${total} requests at ${RATE} rps (${warmup} warm-up), ${CLASSES.length} classes interleaved`);
   const { child: load } = await forkRole('load', 'load generator');
   pids.push({ label: 'load generator', pid: load.pid as number });
-  const plan: LoadPlan = { origins, requests: Array.from({ length: total }, (_, i) => requestFor(i)), rate: RATE, timeoutMs: TIMEOUT_MS };
+  const plan: LoadPlan = { origins, requests: Array.from({ length: total }, (_, i) => requestFor(i)), dueMs: arrivals(total), timeoutMs: TIMEOUT_MS };
   // Everyone else's CPU during the run (this machine is shared): machine busy minus our processes.
   // The load generator has exited by the end: it reports its own CPU with the samples.
   const ourCpu = () => pids.filter((p) => p.label !== 'load generator').reduce((sum, p) => sum + cpuSeconds(p.pid), 0) + (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
@@ -719,14 +765,14 @@ async function main(): Promise<void> {
   const cpu = { windowSec: Math.round(windowSec), oursCores: Math.round((ours / windowSec) * 100) / 100, foreignCores: Math.round(((machineCpu().busy - m0.busy - ours) / windowSec) * 100) / 100 };
   machine.cpu = cpu;
   console.error(`cpu over the run: ours ${cpu.oursCores} cores, everyone else ${cpu.foreignCores} cores (of ${machine.nproc})`);
-  const sentTo = (pred: (c: ClassSpec) => boolean, n: number) => Array.from({ length: n }, (_, i) => CLASSES[i % CLASSES.length]!).filter(pred).length;
+  const sentTo = (pred: (c: ClassSpec) => boolean, n: number) => Array.from({ length: n }, (_, i) => CLASSES[classOf(i)]!).filter(pred).length;
   const streams = {
     ...(await extProcStreams(gw.envoy.adminUrl)),
     fallbacksSent: sentTo((c) => c.system === 'gw' && c.fail, CLASSES.length * 2) + sentTo((c) => c.system === 'gw' && c.fail, total),
     gatewaySent: sentTo((c) => c.system === 'gw', CLASSES.length * 2) + sentTo((c) => c.system === 'gw', total),
   };
 
-  const results = analyse(samples, warmup, simReport);
+  const results = analyse(samples, classOf, warmup, simReport);
   const costs = [
     cost('gateway, openai -> openai (base: gw oo ok)', results, 'gw oo fail', 'gw oo ok'),
     cost('gateway, openai -> anthropic (base: gw oa ok)', results, 'gw oa fail', 'gw oa ok'),
@@ -736,7 +782,7 @@ async function main(): Promise<void> {
   const md = markdown(machine, results, costs, floor.retryPolicy, streams, workerTrace);
   const summary = {
     machine,
-    options: { rate: RATE, durationSec: DURATION_SEC, warmupSec: WARMUP_SEC, latencyMs: LATENCY_MS, failMs: FAIL_MS, failStatus: FAIL_STATUS, workers: WORKERS, floor: FLOOR, targetMs: TARGET_MS },
+    options: { arrivals: ARRIVALS, seed: SEED, rate: RATE, durationSec: DURATION_SEC, warmupSec: WARMUP_SEC, latencyMs: LATENCY_MS, failMs: FAIL_MS, failStatus: FAIL_STATUS, workers: WORKERS, floor: FLOOR, targetMs: TARGET_MS },
     retryPolicy: floor.retryPolicy,
     extProcStreams: streams,
     ...(workerTrace ? { workerTrace } : {}),
