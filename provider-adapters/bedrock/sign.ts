@@ -1,8 +1,11 @@
 // AWS SigV4 for Bedrock runtime requests. Runs after translation so the signature covers the
 // final body; the signing time is injected (no clock in this layer).
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type * as Sha256Js from '@aws-crypto/sha256-js';
+import type * as SignatureV4Module from '@smithy/signature-v4';
 import type { WireRequest } from '../contract.ts';
+
+// The AWS signing libraries load with the first Bedrock request, not in every worker at start-up.
+let signing: Promise<[typeof Sha256Js, typeof SignatureV4Module]> | undefined;
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -19,6 +22,8 @@ function splitQuery(path: string): { pathname: string; query: Record<string, str
 export async function signBedrockRequest(wire: WireRequest, creds: AwsCredentials, region: string, now: Date): Promise<WireRequest> {
   const host = wire.headers.host;
   if (!host) throw new Error('Bedrock wire request has no host header to sign');
+  signing ??= Promise.all([import('@aws-crypto/sha256-js'), import('@smithy/signature-v4')]);
+  const [{ Sha256 }, { SignatureV4 }] = await signing;
   const signer = new SignatureV4({ service: 'bedrock', region, credentials: creds, sha256: Sha256 });
   const { pathname, query } = splitQuery(wire.path);
   const signed = await signer.sign(

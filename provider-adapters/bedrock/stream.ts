@@ -1,7 +1,9 @@
 // Bedrock ConverseStream: AWS event-stream binary frames -> canonical events. Frames may be split
 // anywhere; bytes are buffered until a whole frame (its total length is the first 4 bytes) is in.
-import { EventStreamCodec } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { createRequire } from 'node:module';
+import type { EventStreamCodec } from '@smithy/eventstream-codec';
+import type * as EventStreamCodecModule from '@smithy/eventstream-codec';
+import type * as Utf8Module from '@smithy/util-utf8';
 import type { StreamDecoder } from '../canonical/adapter.ts';
 import { concatBytes, isObject, num, obj, str } from '../canonical/json.ts';
 import { STRUCTURED_OUTPUT_TOOL } from '../canonical/params.ts';
@@ -11,7 +13,17 @@ import { bedrockExceptionStatus } from './errors.ts';
 import { finishFromBedrock } from './finish.ts';
 import { usageFromBedrock } from './usage.ts';
 
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
+// Built with the first Bedrock stream (synchronously, from the CommonJS builds), not at start-up.
+let codecInstance: EventStreamCodec | undefined;
+function codec(): EventStreamCodec {
+  if (!codecInstance) {
+    const require = createRequire(import.meta.url);
+    const { EventStreamCodec: Codec } = require('@smithy/eventstream-codec') as typeof EventStreamCodecModule;
+    const { fromUtf8, toUtf8 } = require('@smithy/util-utf8') as typeof Utf8Module;
+    codecInstance = new Codec(toUtf8, fromUtf8);
+  }
+  return codecInstance;
+}
 const decoder = new TextDecoder();
 
 type Block = { kind: 'tool'; index: number } | { kind: 'structured' };
@@ -33,7 +45,7 @@ export class ConverseStreamDecoder implements StreamDecoder {
       this.buffer = this.buffer.subarray(total);
       let message;
       try {
-        message = codec.decode(frame);
+        message = codec().decode(frame);
       } catch {
         out.push({ type: 'error', error: toGatewayError({ status: 502, message: 'Corrupt event-stream frame from upstream' }, {}) });
         this.buffer = new Uint8Array();

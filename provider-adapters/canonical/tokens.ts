@@ -9,8 +9,8 @@
 // Each image counts a flat IMAGE_TOKEN_ESTIMATE
 // (roughly OpenAI's 768x768 high-detail tile cost and Anthropic's ~1.15 megapixel figure), because
 // adapters do no I/O and cannot know the image's size.
-import { Tiktoken } from 'js-tiktoken/lite';
-import o200kBase from 'js-tiktoken/ranks/o200k_base';
+import { createRequire } from 'node:module';
+import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
 import type { CanonicalRequest, ContentPart } from './types.ts';
 
 export const IMAGE_TOKEN_ESTIMATE = 765;
@@ -18,9 +18,15 @@ export const IMAGE_TOKEN_ESTIMATE = 765;
 const PER_MESSAGE_OVERHEAD = 3;
 
 // The encoder is built once on first use: its rank table is immutable, so caching it is a pure memo.
+// The rank table itself (~2 MB of source, ~10 MB of RSS once parsed) is loaded then too, not at
+// start-up: only count_tokens answers and streams cut before their usage arrived need it.
 let encoder: Tiktoken | undefined;
 function tokenizer(): Tiktoken {
-  encoder ??= new Tiktoken(o200kBase);
+  if (!encoder) {
+    // The CommonJS build: a synchronous load, and its module.exports is the table itself.
+    const ranks = createRequire(import.meta.url)('js-tiktoken/ranks/o200k_base') as TiktokenBPE & { default?: TiktokenBPE };
+    encoder = new Tiktoken(ranks.default ?? ranks);
+  }
   return encoder;
 }
 
