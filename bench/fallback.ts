@@ -72,6 +72,13 @@ const TIMEOUT_MS = 10_000;
 const ARRIVALS = env.BENCH_FB_ARRIVALS === 'uniform' ? 'uniform' : 'poisson';
 const SEED = num('BENCH_FB_SEED', 42);
 
+/**
+ * performance.now() + monoOffset = the machine-wide monotonic clock (what process.hrtime reads)
+ * in ms: comparable across our processes, unlike performance.timeOrigin, which was off by
+ * milliseconds between the simulators and the load generator.
+ */
+const monoOffset = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+
 /** A small seeded PRNG: the same schedule every run. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -160,7 +167,7 @@ interface Sample {
   /** ms from the due time to the end of the response (-1: no answer) */
   latency: number;
   lag: number;
-  /** epoch ms (performance.timeOrigin + now) when the request was due */
+  /** when the request was due, on the machine-wide monotonic clock (ms, see monoOffset) */
   dueEpoch: number;
   attempts: string;
   provider: string;
@@ -186,7 +193,7 @@ async function runLoadPlan(plan: LoadPlan): Promise<Sample[]> {
     const s = samples[i]!;
     const scheduled = due(i);
     s.lag = performance.now() - scheduled;
-    s.dueEpoch = performance.timeOrigin + scheduled;
+    s.dueEpoch = monoOffset + scheduled;
     const body = Buffer.from(spec.body);
     let settled = false;
     const finish = (err?: Error) => {
@@ -248,7 +255,7 @@ async function runSims(): Promise<void> {
   const primary = await startSimProvider({ ...common, failHeader: FAIL_HEADER, failStatus: FAIL_STATUS, failDelayMs: FAIL_MS });
   const fallback = await startSimProvider(common);
   process.on('message', (m: { type?: string }) => {
-    if (m?.type === 'timings') process.send?.({ type: 'timings', origin: performance.timeOrigin, primary: primary.timings(true), fallback: fallback.timings(true) });
+    if (m?.type === 'timings') process.send?.({ type: 'timings', origin: monoOffset, primary: primary.timings(true), fallback: fallback.timings(true) });
     if (m?.type === 'clear') {
       primary.timings(true);
       fallback.timings(true);
@@ -423,7 +430,7 @@ interface ClassResult {
   simTime: Pct;
   /** latency - simulator time of every attempt */
   nonProvider: Pct;
-  /** due time -> first simulator receives the request (clocks of two processes, via timeOrigin) */
+  /** due time -> first simulator receives the request (two processes, one monotonic clock) */
   toFirstAttempt: Pct;
   /** last simulator's response handed to the socket -> client has the whole response */
   afterLastAttempt: Pct;
