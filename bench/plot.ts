@@ -90,7 +90,7 @@ export function renderSvg(s: Summary): string {
   const rates = all.map((p) => p.rate);
   const lats = all.flatMap((p) => [p.p50, p.p99]).concat(s.p99Target ? [s.p99Target] : []);
   const xMin = Math.min(...rates) / 1.25;
-  const xMax = Math.max(...rates) * 1.25;
+  const xMax = Math.max(Math.max(...rates) * 1.25, xMin * 10); // at least a decade
   const yMin = 10 ** Math.floor(Math.log10(Math.max(1, Math.min(...lats) / 1.2)));
   const yMax = niceUp(Math.max(...lats) * 1.15);
 
@@ -155,7 +155,7 @@ export function renderSvg(s: Summary): string {
     const cap = ceiling(sys);
     o.push(`<line x1="${lx}" x2="${lx + 26}" y1="${ly - 4}" y2="${ly - 4}" stroke="${c}" stroke-width="3"/>`);
     o.push(`<text x="${lx + 34}" y="${ly}">${esc(label(sys))}</text>`);
-    o.push(`<text x="${lx + 34}" y="${ly + 15}" fill="#555">${cap === undefined ? 'highest rate: not measured' : `highest rate within p99 target: ${cap ? `${cap} rps` : '< 50 rps'}`}</text>`);
+    o.push(`<text x="${lx + 34}" y="${ly + 15}" fill="#555">${esc(cap === undefined ? 'highest rate: not measured' : `highest rate within p99 target: ${cap ? `${cap} rps` : '< 50 rps'}`)}</text>`);
     ly += 38;
   });
   ly += 6;
@@ -176,20 +176,28 @@ export function renderSvg(s: Summary): string {
   return `${o.join('\n')}\n`;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const args = process.argv.slice(2);
-  const outIdx = args.indexOf('--out');
-  const out = outIdx >= 0 ? (args[outIdx + 1] as string) : path.join(benchDir, 'latency-vs-rate.svg');
-  const input = args.find((a, i) => !a.startsWith('--') && (outIdx < 0 || i !== outIdx + 1)) ?? path.join(benchDir, 'out', 'latest.json');
+/** Writes the SVG (and a PNG beside it when rsvg-convert is on PATH); returns the files written. */
+export function writePlot(input: string, out: string): string[] {
   const summary = JSON.parse(readFileSync(input, 'utf8')) as Summary;
   writeFileSync(out, renderSvg(summary));
-  console.log(`wrote ${path.relative(process.cwd(), out) || out} from ${path.relative(process.cwd(), input) || input}`);
+  const written = [out];
   const png = out.replace(/\.svg$/, '.png');
   try {
     execFileSync('rsvg-convert', ['-w', '1500', '-b', 'white', '-o', png, out], { stdio: ['ignore', 'ignore', 'pipe'] });
-    console.log(`wrote ${path.relative(process.cwd(), png) || png}`);
+    written.push(png);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    console.log(e.code === 'ENOENT' ? 'no PNG: rsvg-convert not on PATH (Debian: apt-get install librsvg2-bin)' : `no PNG: rsvg-convert failed: ${e.message}`);
+    console.error(e.code === 'ENOENT' ? 'plot: no PNG (rsvg-convert not on PATH; Debian: apt-get install librsvg2-bin)' : `plot: no PNG: rsvg-convert failed: ${e.message}`);
   }
+  return written;
+}
+
+export const DEFAULT_PLOT = path.join(benchDir, 'latency-vs-rate.svg');
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const outIdx = args.indexOf('--out');
+  const out = outIdx >= 0 ? (args[outIdx + 1] as string) : DEFAULT_PLOT;
+  const input = args.find((a, i) => !a.startsWith('--') && (outIdx < 0 || i !== outIdx + 1)) ?? path.join(benchDir, 'out', 'latest.json');
+  for (const f of writePlot(input, out)) console.log(`wrote ${path.relative(process.cwd(), f) || f} from ${path.relative(process.cwd(), input) || input}`);
 }

@@ -25,7 +25,8 @@
 // bench/out/peers-latest.json and summary-peers.md. BENCH_PEERS (litellm,portkey) picks peers,
 // BENCH_LITELLM_WORKERS (nproc) sets LiteLLM's worker count, BENCH_PEER_FIXED=0 skips the peers'
 // runs at the fixed rates (where they have collapsed long before).
-// The plot: `node bench/plot.ts [bench/out/latest.json]` writes bench/latency-vs-rate.svg.
+// The plot: a full run writes bench/latency-vs-rate.svg (+ .png) from bench/out/latest.json;
+// `node bench/plot.ts [bench/out/latest.json] [--out file.svg]` regenerates it.
 // `node bench/run.ts --profile`: only b at one rate with the workers under --cpu-prof, then the
 // top self-time functions (`--summarise-profiles` re-reads bench/out/prof).
 import { fork, execSync, type ChildProcess } from 'node:child_process';
@@ -441,6 +442,9 @@ async function main() {
       const stamp = machine.date.replace(/[:.]/g, '-');
       writeFileSync(path.join(outDir, `peers-${stamp}.json`), JSON.stringify(summary, null, 1));
       writeFileSync(path.join(outDir, 'peers-latest.json'), JSON.stringify(summary, null, 1));
+      // Not the committed plot (that one is a full run's): bench/out/latency-vs-rate-peers.svg.
+      const { writePlot } = await import('./plot.ts');
+      console.error(`plot: ${writePlot(path.join(outDir, 'peers-latest.json'), path.join(outDir, 'latency-vs-rate-peers.svg')).map((f) => path.relative(repoRoot, f)).join(', ')}`);
       const md = peersMarkdown(summary);
       writeFileSync(path.join(outDir, 'summary-peers.md'), md);
       console.log(md);
@@ -481,6 +485,8 @@ async function main() {
     const stamp = machine.date.replace(/[:.]/g, '-');
     writeFileSync(path.join(outDir, `run-${stamp}.json`), JSON.stringify(summary, null, 1));
     writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(summary, null, 1));
+    const { writePlot, DEFAULT_PLOT } = await import('./plot.ts');
+    console.error(`plot: ${writePlot(path.join(outDir, 'latest.json'), DEFAULT_PLOT).map((f) => path.relative(repoRoot, f)).join(', ')}`);
     const md = markdown(summary);
     writeFileSync(path.join(outDir, 'summary.md'), md);
     console.log(md);

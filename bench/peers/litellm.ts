@@ -106,8 +106,8 @@ litellm_settings:
     stop: () => stopGroup(child, 10_000),
   };
   try {
-    // Liveness first (cheap), then every worker must be serving: uvicorn starts them one by one.
-    await waitReady(child, 'LiteLLM', 180_000, async () => (await fetch(`${url}/health/liveliness`, { signal: AbortSignal.timeout(2000) })).status === 200, output);
+    // Liveness of the first worker up; the bench's warm-up reaches the others.
+    await waitReady(child, 'LiteLLM', 300_000, async () => (await fetch(`${url}/health/liveliness`, { signal: AbortSignal.timeout(2000) })).status === 200, output);
   } catch (err) {
     await peer.stop();
     throw err;
