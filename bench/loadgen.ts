@@ -238,6 +238,8 @@ export async function runLoad(opts: LoadOptions, onMeasure?: (phase: 'start' | '
 // Forked by bench/run.ts: options arrive as the first message, the result goes back the same way.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.send) {
+    // The orchestrator is gone (Ctrl-C, a crash): nobody wants the result, stop sending now.
+    process.once('disconnect', () => process.exit(0));
     process.once('message', (opts: LoadOptions) => {
       void runLoad(opts, (phase) => process.send?.({ type: 'measure', phase })).then(
         (result) => process.send?.({ type: 'result', result }, () => process.exit(0)),
