@@ -40,17 +40,27 @@ export interface StartOptions {
 
 /**
  * V8 flags for the workers. Without a cap, V8 sizes the young generation from the machine's
- * memory: on a 23 GiB host a worker's heap reached 185 MiB committed for ~70 MiB of live objects
- * with 1,000 open streams (270 MiB RSS); 8 MiB semi-spaces kept it at ~80 MiB committed (186 MiB
- * RSS) with no measurable CPU difference (bench/streams.ts). An explicit flag in NODE_OPTIONS wins.
+ * memory: on a 23 GiB host a worker's heap reached 185 MiB committed for ~70-100 MiB of live and
+ * dead objects with 1,000 open streams (270 MiB RSS); 8 MiB semi-spaces kept it at 80-95 MiB
+ * committed (186-210 MiB RSS) with no CPU difference we could measure on a shared 2-core host
+ * (bench/streams.ts). An explicit flag on the command line or in NODE_OPTIONS wins.
  */
 export function workerExecArgv(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
   const given = (flag: string) => execArgv.some((a) => a.startsWith(flag)) || nodeOptions.includes(flag);
   return [...execArgv, ...(given('--max-semi-space-size') ? [] : ['--max-semi-space-size=8'])];
 }
 
+/**
+ * glibc gives every thread that allocates its own malloc arena (up to 8 per core) and rarely
+ * returns their free pages: two arenas cut a worker's RSS by ~15-20 MiB at 1,000 open streams
+ * (bench/streams.ts). An explicit MALLOC_ARENA_MAX in the environment wins.
+ */
+export function workerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { MALLOC_ARENA_MAX: '2', ...env };
+}
+
 function forkWorker(configFile: string, index: number, env: NodeJS.ProcessEnv, quiet: boolean): Promise<ChildProcess> {
-  const child = fork(workerEntry, ['--config', configFile, '--worker', String(index)], { env, execArgv: workerExecArgv(process.execArgv, env.NODE_OPTIONS ?? ''), stdio: quiet ? ['ignore', 'ignore', 'inherit', 'ipc'] : 'inherit' });
+  const child = fork(workerEntry, ['--config', configFile, '--worker', String(index)], { env: workerEnv(env), execArgv: workerExecArgv(process.execArgv, env.NODE_OPTIONS ?? ''), stdio: quiet ? ['ignore', 'ignore', 'inherit', 'ipc'] : 'inherit' });
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`ext_proc worker ${index} exited during start-up (code ${code})`));
     child.once('exit', onExit);
