@@ -17,7 +17,7 @@
 // generator marks the start and end of its measured window. Results: bench/out/*.json and a
 // markdown summary on stdout (paste into bench/RESULTS.md).
 //
-// Options (env): BENCH_WORKERS (1), BENCH_STEP_SEC (6), BENCH_FIXED_SEC (12), BENCH_STREAM_RATE (40),
+// Options (env): BENCH_WORKERS (2; more than 1 starts a redis-server for shared state), BENCH_STEP_SEC (6), BENCH_FIXED_SEC (12), BENCH_STREAM_RATE (40),
 // BENCH_RATES (comma list for the ceiling search), BENCH_LATENCY_MS (20), BENCH_NO_OUTPUT_SCAN=1 (default
 // guardrail policy without the streaming output scanner, to isolate its cost).
 // Peers: `--no-peers` skips them; `--peers-only` runs a's low-rate baseline (for the p99 target)
@@ -47,7 +47,8 @@ const env = process.env;
 const num = (name: string, d: number) => (env[name] ? Number(env[name]) : d);
 
 // In-memory state (budgets, limits) lives in one process: more workers need state: redis.
-const WORKERS = num('BENCH_WORKERS', 1);
+// Both cores by default: two workers, which need shared state (a redis-server the bench starts).
+const WORKERS = num('BENCH_WORKERS', 2);
 const STEP_SEC = num('BENCH_STEP_SEC', 6);
 const FIXED_SEC = num('BENCH_FIXED_SEC', 12);
 // Low enough that b is not saturated: this measures the added hop, not queueing.
@@ -149,7 +150,7 @@ function plainEnvoyBootstrap(simPort: number) {
   };
 }
 
-function gatewayYaml(stateDir: string, simUrl: string, keyHash: string): string {
+function gatewayYaml(stateDir: string, simUrl: string, keyHash: string, redisUrl?: string): string {
   // Only what the scenario needs; every other section keeps its defaults.
   return `server:
   listener: { host: 127.0.0.1, port: ${PORTS.gateway} }
@@ -164,7 +165,7 @@ models:
 virtualKeys:
   - { id: vk-bench, name: bench, hash: ${keyHash} }
 pricing: { unknownPricePolicy: allow-at-zero }
-${env.BENCH_NO_OUTPUT_SCAN ? 'guardrails: { policies: { default: { actions: { secret: redact, injection: monitor }, scanOutput: false } } }\n' : ''}`;
+${redisUrl ? `state: { type: redis, url: ${redisUrl} }\n` : ''}${env.BENCH_NO_OUTPUT_SCAN ? 'guardrails: { policies: { default: { actions: { secret: redact, injection: monitor }, scanOutput: false } } }\n' : ''}`;
 }
 
 // ---- one scenario ---------------------------------------------------------------------------
@@ -378,7 +379,17 @@ async function main() {
     const secret = 'bench-'.padEnd(48, 'x');
     vk = generateVirtualKey();
     const configFile = path.join(tmp, 'gateway.yaml');
-    writeFileSync(configFile, gatewayYaml(path.join(tmp, 'state'), simUrl, hashVirtualKey(vk, Buffer.from(secret))));
+    // In-memory state is per process: more than one worker shares budgets and limits through Redis.
+    let redisUrl: string | undefined;
+    if (WORKERS > 1) {
+      const { startRedis } = await import('../test/helpers/redis.ts');
+      const redis = await startRedis();
+      cleanups.push(() => void redis.stop());
+      redisUrl = redis.url;
+      const redisPid = Number(execSync(`pgrep -f "redis-server 127.0.0.1:${redis.port}" | head -1`).toString().trim());
+      if (redisPid) procs.push({ group: 'switchboard', label: 'redis', pid: redisPid });
+    }
+    writeFileSync(configFile, gatewayYaml(path.join(tmp, 'state'), simUrl, hashVirtualKey(vk, Buffer.from(secret)), redisUrl));
     if (PROFILE) rmSync(profDir, { recursive: true, force: true });
     const gwEnv: NodeJS.ProcessEnv = {
       ...env,
