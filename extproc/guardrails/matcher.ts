@@ -325,53 +325,87 @@ function tokenWindows(text: string, hits: number[], spec: NonNullable<DetectionR
   return windows;
 }
 
-function isValueChar(c: number): boolean {
-  // Mirrors the generic rule's value class: no whitespace, quotes, brackets, separators.
-  return c > 32 && c !== 34 && c !== 39 && c !== 96 && c !== 44 && c !== 59 && c !== 40 && c !== 41 && c !== 123 && c !== 125 && c !== 91 && c !== 93 && c !== 60 && c !== 62 && c !== 61 && c !== 58;
+/** The generic rule's key characters ([A-Za-z0-9_-]), plus the Kelvin sign its (?i) folds to k. */
+function isKeyChar(c: number): boolean {
+  return isAlnum(c) || c === 45 || c === 0x212a;
 }
 
-/** Whether a separator at `at` is followed by a long enough value run. */
-function separatorWithValue(text: string, at: number, minValue: number): boolean {
-  const c = text.charCodeAt(at);
-  if (c !== 61 && c !== 58) return false;
-  let j = at + 1;
-  while (j < text.length && j - at <= 4) {
-    const d = text.charCodeAt(j);
-    if (d !== 32 && d !== 34 && d !== 39 && d !== 62) break;
-    j++;
-  }
-  let run = 0;
-  while (j + run < text.length && run < minValue && isValueChar(text.charCodeAt(j + run))) run++;
-  return run >= minValue;
+function isQuote(c: number): boolean {
+  return c === 34 || c === 39;
 }
+
+/** RE2's \s: tab, newline, form feed, carriage return, space. */
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 12 || c === 13;
+}
+
+function isValueChar(c: number): boolean {
+  // The generic rule's value class: not \s, quotes, backtick, separators, brackets, = or :.
+  return !isSpace(c) && c !== 34 && c !== 39 && c !== 96 && c !== 44 && c !== 59 && c !== 40 && c !== 41 && c !== 123 && c !== 125 && c !== 91 && c !== 93 && c !== 60 && c !== 62 && c !== 61 && c !== 58;
+}
+
+/** Whitespace an assignment may have after its operator (the pattern's \s* is unbounded). */
+const MAX_SPACE_AFTER_OPERATOR = 16;
 
 /**
- * Hits followed, within reach, by = or : and a long enough value run (DetectionRule.assignment).
- * Each position is examined once: a queue holds the good separators ahead of the current hit.
+ * Assignment rules (DetectionRule.assignment): the shape key ["']? \s* (:=|=>|:|=) \s* ["']? value
+ * is walked by hand from the last keyword hit of each run of key characters, and the regex only
+ * confirms the few places whose value length is in bounds, on that key-to-value slice. Searching
+ * keyword windows with the regex instead cost most of a benign scan: code like `token = await`
+ * matches the pattern (the length bound is outside it), so every such window paid a capturing
+ * search. Every hit in one key run leads to the same operator and value, and each character is
+ * walked at most once per run, so floods stay linear.
  */
-function plausibleAssignments(text: string, hits: number[], spec: NonNullable<DetectionRule['assignment']>): number[] {
-  const kept: number[] = [];
-  const separators: number[] = [];
-  let head = 0;
-  let scanned = 0;
-  for (const hit of hits) {
-    const end = Math.min(text.length, hit + spec.reach);
-    for (scanned = Math.max(scanned, hit); scanned < end; scanned++) {
-      if (separatorWithValue(text, scanned, spec.minValue)) separators.push(scanned);
+function matchAssignments(text: string, hits: number[], compiled: CompiledRule, spec: NonNullable<DetectionRule['assignment']>, out: RawMatch[]): void {
+  const [minValue, maxValue] = compiled.rule.valueLength ?? [1, compiled.rule.maxMatchLength];
+  const n = text.length;
+  let runEnd = -1;
+  for (let h = 0; h < hits.length; h++) {
+    const hit = hits[h]!;
+    if (hit >= runEnd) {
+      runEnd = hit;
+      while (runEnd < n && isKeyChar(text.charCodeAt(runEnd))) runEnd++;
     }
-    while (head < separators.length && separators[head]! < hit) head++;
-    if (head < separators.length && separators[head]! < end) kept.push(hit);
+    // Only the run's last hit: it is nearest to the operator and a match starts there if any does.
+    if (h + 1 < hits.length && hits[h + 1]! < runEnd) continue;
+    let j = runEnd;
+    if (j < n && isQuote(text.charCodeAt(j))) j++;
+    while (j < n && j - hit < spec.reach && isSpace(text.charCodeAt(j))) j++;
+    if (j - hit >= spec.reach || j >= n) continue;
+    const c = text.charCodeAt(j);
+    const c1 = j + 1 < n ? text.charCodeAt(j + 1) : -1;
+    if ((c === 58 && c1 === 61) || (c === 61 && c1 === 62)) j += 2; // := =>
+    else if (c === 58 || c === 61) j++;
+    else continue;
+    const spaceEnd = Math.min(n, j + MAX_SPACE_AFTER_OPERATOR);
+    while (j < spaceEnd && isSpace(text.charCodeAt(j))) j++;
+    if (j < n && isQuote(text.charCodeAt(j))) j++;
+    const valueStart = j;
+    const valueLimit = Math.min(n, valueStart + maxValue + 1);
+    while (j < valueLimit && isValueChar(text.charCodeAt(j))) j++;
+    const length = j - valueStart;
+    if (length < minValue || length > maxValue) continue;
+    // The pattern has the last word (captures, folding); the slice ends where the value does.
+    const slice = text.slice(hit, j);
+    const m = compiled.regex.matcher(slice);
+    if (!m.find(0)) continue;
+    const group = compiled.rule.valueGroup ?? 0;
+    const s = m.start(group);
+    const e = m.end(group);
+    if (s >= 0 && e > s) pushIfValid(compiled, slice.slice(s, e), hit + s, hit + e, out);
   }
-  return kept;
 }
 
 function matchKeywordRule(ctx: ScanContext, compiled: CompiledRule, allHits: number[], out: RawMatch[]): void {
   const source = compiled.rule.source;
   if (source.kind !== 'keywords' || allHits.length === 0) return;
   if (allHits.length > 1) allHits.sort((a, b) => a - b);
+  if (compiled.rule.assignment) {
+    matchAssignments(ctx.text, allHits, compiled, compiled.rule.assignment, out);
+    return;
+  }
   let hits = allHits;
   if (compiled.rule.prefixToken) hits = plausibleTokenStarts(ctx.text, hits, compiled.rule.prefixToken);
-  if (compiled.rule.assignment) hits = plausibleAssignments(ctx.text, hits, compiled.rule.assignment);
   if (hits.length === 0) return;
   const windows = compiled.rule.prefixToken
     ? tokenWindows(ctx.text, hits, compiled.rule.prefixToken, compiled.rule.maxMatchLength)

@@ -57,10 +57,12 @@ export interface DetectionRule {
    */
   prefixToken?: { min: number; max?: number; dots?: boolean };
   /**
-   * Assignment rules (key = value): a hit only goes to the regex if, within `reach` characters,
-   * a separator (= or :) is followed by a value run of at least `minValue` characters.
+   * Assignment rules, shaped keyword [A-Za-z0-9_-]* ["']? \s* (:=|=>|:|=) \s* ["']? value: the
+   * engine walks that shape from the keyword hits (operator within `reach` characters of the last
+   * keyword of the key, value within `valueLength`), and the pattern, which must describe the same
+   * shape, confirms on the key-to-value slice only (see matchAssignments in ../matcher.ts).
    */
-  assignment?: { reach: number; minValue: number };
+  assignment?: { reach: number };
   /** Bounds on the value's length, for patterns kept unbounded for speed. */
   valueLength?: [number, number];
   minEntropy?: number;

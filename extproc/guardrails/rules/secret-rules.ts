@@ -415,7 +415,7 @@ export const SECRET_RULES: DetectionRule[] = [
     specificity: 'generic',
     source: {
       kind: 'keywords',
-      keywords: ['password', 'passwd', 'pwd', 'secret', 'api_key', 'apikey', 'api-key', 'access_key', 'auth_token', 'token', 'credential'],
+      keywords: ['password', 'passwd', 'pwd', 'secret', 'api_key', 'apikey', 'api-key', 'access_key', 'accesskey', 'access-key', 'auth_token', 'token', 'credential'],
     },
     pattern:
       // Unbounded repeats keep the NFA small (counted repeats expand into states and make
@@ -424,7 +424,7 @@ export const SECRET_RULES: DetectionRule[] = [
     valueGroup: 1,
     maxMatchLength: 190,
     valueLength: [12, 128],
-    assignment: { reach: 40, minValue: 12 },
+    assignment: { reach: 40 },
     validator: 'entropy',
     minEntropy: 3.5,
   },
