@@ -356,7 +356,9 @@ export class RouterFilter implements StreamHandler {
     const info: Record<string, string> = {
       'x-sb-provider': provider,
       'x-sb-model': model,
-      'x-sb-attempts': ctx.attempts.map((a) => `${a.provider}/${a.model}${a.status ? `:${a.status}` : ''}`).join(',') || String(this.attemptCount),
+      // Envoy only retries an attempt that failed, but its status reaches us later, with the
+      // access log: every attempt before the one answering is marked as having failed.
+      'x-sb-attempts': ctx.attempts.map((a, i) => `${a.provider}/${a.model}${a.status ? `:${a.status}` : i < ctx.attempts.length - 1 ? ':failed' : ''}`).join(',') || String(this.attemptCount),
       'x-sb-route': ctx.rule,
       'x-sb-request-id': ctx.requestId,
       ...ctx.governanceHeaders,
