@@ -220,8 +220,10 @@ export const SECRET_RULES: DetectionRule[] = [
     description: 'PyPI API token: macaroon starting pypi-AgEIcHlwaS5vcmc (base64 of "pypi.org")',
     specificity: 'provider',
     source: { kind: 'keywords', keywords: ['pypi-AgEIcHlwaS5vcmc'], caseSensitive: true },
-    pattern: token('pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,300}'),
+    // Counted repeats expand into NFA states and make re2js slow: the 50..300 bound is valueLength.
+    pattern: token('pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}'),
     valueGroup: 1,
+    valueLength: [69, 319],
     maxMatchLength: 325,
     prefixToken: { min: 70, max: 320 },
   },
@@ -387,7 +389,9 @@ export const SECRET_RULES: DetectionRule[] = [
     description: 'JSON Web Token; header and payload must decode to JSON',
     specificity: 'provider',
     source: { kind: 'keywords', keywords: ['eyJ'], caseSensitive: true },
-    pattern: token('eyJ[A-Za-z0-9_-]{8,1000}\\.eyJ[A-Za-z0-9_-]{2,1000}\\.[A-Za-z0-9_-]{0,1000}'),
+    // Unbounded segments: {8,1000}-style repeats made a 6,000-instruction program whose DFA built
+    // new states at almost every character. The token window (maxMatchLength) bounds the length.
+    pattern: token('eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]*'),
     valueGroup: 1,
     maxMatchLength: 3010,
     prefixToken: { min: 16, dots: true },
@@ -403,8 +407,11 @@ export const SECRET_RULES: DetectionRule[] = [
       kind: 'keywords',
       keywords: ['postgres://', 'postgresql://', 'mysql://', 'mongodb://', 'mongodb+srv://', 'redis://', 'rediss://', 'amqp://', 'amqps://', 'mssql://'],
     },
-    pattern: '(?i:postgres(?:ql)?|mysql|mongodb(?:\\+srv)?|rediss?|amqps?|mssql)://[^:@/\\s"\'<>]{0,128}:([^@/\\s"\'<>]{3,128})@[A-Za-z0-9.-]{1,255}',
+    // Unbounded repeats (counted ones made a 1,000-instruction program): the password's bound is
+    // valueLength, and one host character after the @ decides a match as well as 255 did.
+    pattern: '(?i:postgres(?:ql)?|mysql|mongodb(?:\\+srv)?|rediss?|amqps?|mssql)://[^:@/\\s"\'<>]*:([^@/\\s"\'<>]{3,})@[A-Za-z0-9.-]',
     valueGroup: 1,
+    valueLength: [3, 128],
     maxMatchLength: 540,
   },
   {
