@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { startEnvoy, waitEnvoyReady } from '../envoy/launcher.ts';
+import { envoyAloneBootstrap, staticCluster } from './lib/envoy-alone.ts';
 import type { ProcessingRequest, ProcessingResponse } from '../extproc/server/messages.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,40 +45,19 @@ async function main(): Promise<void> {
   const stops: (() => void)[] = [() => sim.kill(), () => xp.kill(), () => rmSync(tmp, { recursive: true, force: true })];
   try {
     const [simPort, xpPort] = await Promise.all([ready(sim), ready(xp)]);
-    const bootstrap = (port: number, admin: number, extProc: boolean) => {
-      const filters: unknown[] = [];
-      if (extProc) {
-        filters.push({
-          name: 'envoy.filters.http.ext_proc',
-          typed_config: {
-            '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
-            grpc_service: { envoy_grpc: { cluster_name: 'xp' }, timeout: '5s' },
-            failure_mode_allow: false,
-            message_timeout: '5s',
-            processing_mode: { request_header_mode: 'SEND', request_body_mode: 'BUFFERED', response_header_mode: 'SEND', response_body_mode: 'BUFFERED', request_trailer_mode: 'SKIP', response_trailer_mode: 'SKIP' },
-          },
-        });
-      }
-      filters.push({ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } });
-      const cluster = (name: string, p: number, h2: boolean) => ({
-        name,
-        type: 'STATIC',
-        connect_timeout: '5s',
-        ...(h2 ? { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} } } } } : {}),
-        load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p } } } }] }] },
-      });
-      return {
-        admin: { address: { socket_address: { address: '127.0.0.1', port_value: admin } } },
-        static_resources: {
-          listeners: [{
-            name: 'l',
-            address: { socket_address: { address: '127.0.0.1', port_value: port } },
-            filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', stat_prefix: 'l', route_config: { virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'sim' } }] }] }, http_filters: filters } }] }],
-          }],
-          clusters: [cluster('sim', simPort, false), cluster('xp', xpPort, true)],
-        },
-      };
+    // Envoy's defaults (requests go one at a time); both Envoys have the xp cluster, only n uses it.
+    const extProcFilter = {
+      name: 'envoy.filters.http.ext_proc',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
+        grpc_service: { envoy_grpc: { cluster_name: 'xp' }, timeout: '5s' },
+        failure_mode_allow: false,
+        message_timeout: '5s',
+        processing_mode: { request_header_mode: 'SEND', request_body_mode: 'BUFFERED', response_header_mode: 'SEND', response_body_mode: 'BUFFERED', request_trailer_mode: 'SKIP', response_trailer_mode: 'SKIP' },
+      },
     };
+    const bootstrap = (port: number, admin: number, extProc: boolean) =>
+      envoyAloneBootstrap({ listenPort: port, adminPort: admin, simPort, gatewaySettings: false, httpFilters: extProc ? [extProcFilter] : [], clusters: [staticCluster('xp', xpPort, { http2: true })] });
     const alone = startEnvoy({ bootstrap: bootstrap(28410, 28411, false), stateDir: path.join(tmp, 'a'), adminPort: 28411, concurrency: 2, logLevel: 'error', stdio: 'ignore' });
     stops.unshift(() => alone.stop());
     const withXp = startEnvoy({ bootstrap: bootstrap(28420, 28421, true), stateDir: path.join(tmp, 'n'), adminPort: 28421, concurrency: 2, logLevel: 'error', stdio: 'ignore' });

@@ -39,7 +39,7 @@
 // own time on attempt 2 and the workers' event-loop delay).
 // Output: a table on stdout, bench/out/fallback.json. Exits non-zero on any setup error; every
 // child process (Envoy x2, the worker(s), simulators, load generator) is stopped on every path.
-import { fork, execSync, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +51,10 @@ import { bootstrapPlan } from '../envoy/plan.ts';
 import { startSimProvider, type SimTiming } from './sim-provider.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { cpuSeconds, machineCpu } from './procstat.ts';
+import { mulberry32 } from '../test/fixtures/guardrails/corpus.ts';
+import { chatBody } from './lib/chat-body.ts';
+import { isAlive, stopChild } from './lib/processes.ts';
+import { gitChanged, sh } from './lib/shell.ts';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
@@ -79,18 +83,6 @@ const SEED = num('BENCH_FB_SEED', 42);
  */
 const monoOffset = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 
-/** A small seeded PRNG: the same schedule every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Due offsets (ms) of `n` requests at RATE: open loop, nothing waits for an answer. */
 function arrivals(n: number): number[] {
   if (ARRIVALS === 'uniform') return Array.from({ length: n }, (_, i) => (i * 1000) / RATE);
@@ -110,21 +102,6 @@ const SEQ_HEADER = 'x-bench-seq';
 const PRIMARY = 'pri/gpt-4o-mini';
 const FB_OPENAI = 'fbo/gpt-4o';
 const FB_ANTHROPIC = 'fba/claude-sonnet-4-5';
-
-function chatBody(model: string, targetBytes: number): string {
-  const para = 'Summarise the following incident report for the on-call channel, keeping the timeline and the customer impact. ';
-  let user = '';
-  while (user.length < targetBytes - 300) user += para;
-  return JSON.stringify({
-    model,
-    messages: [
-      { role: 'system', content: 'You are a concise assistant for an SRE team. Answer in plain English.' },
-      { role: 'user', content: user.slice(0, targetBytes - 300) },
-    ],
-    temperature: 0.2,
-    max_tokens: 256,
-  });
-}
 
 // ---- classes ----------------------------------------------------------------------------------
 interface Expect {
@@ -272,15 +249,6 @@ async function runSims(): Promise<void> {
 // ---- orchestration ---------------------------------------------------------------------------------
 const children: { label: string; pid: number; kill: () => Promise<void> }[] = [];
 
-function killChild(child: ChildProcess, graceMs = 3000): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
-  });
-}
-
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
@@ -289,18 +257,9 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 function forkRole(role: 'sims' | 'load', label: string): Promise<{ child: ChildProcess; msg: Record<string, unknown> }> {
   const child = fork(fileURLToPath(import.meta.url), ['--role', role], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  children.push({ label, pid: child.pid as number, kill: () => killChild(child) });
+  children.push({ label, pid: child.pid as number, kill: () => stopChild(child) });
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`${label} exited during start-up (${code})`));
     child.once('exit', onExit);
@@ -642,14 +601,6 @@ function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: numb
   return L.join('\n');
 }
 
-function sh(cmd: string): string {
-  try {
-    return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '?';
-  }
-}
-
 async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-fb-'));
@@ -661,14 +612,7 @@ async function main(): Promise<void> {
     envoy: sh(`${findEnvoy()} --version`).replace(/^.*version:\s*/, ''),
     node: process.version,
     commit: sh(`git -C ${repoRoot} rev-parse --short HEAD`),
-    // Not through sh(): its trim() would eat the first line's leading status column.
-    uncommitted: (() => {
-      try {
-        return execSync(`git -C ${repoRoot} status --porcelain --untracked-files=no`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).map((l) => l.slice(3));
-      } catch {
-        return ['?'];
-      }
-    })(),
+    uncommitted: gitChanged(repoRoot),
     loadavgAtStart: os.loadavg(),
     loadavgAtEnd: [] as number[],
     cpu: {} as Record<string, number>,
@@ -726,7 +670,7 @@ async function main(): Promise<void> {
     }
     return order[i]!;
   };
-  const bodies = new Map(['fb-oo', 'fb-oa', 'fb-an'].map((m) => [m, chatBody(m, 4096)]));
+  const bodies = new Map(['fb-oo', 'fb-oa', 'fb-an'].map((m) => [m, chatBody({ model: m, targetBytes: 4096 })]));
   const requestFor = (i: number): LoadPlan['requests'][number] => {
     const cls = CLASSES[classOf(i)]!;
     const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${vk}`, 'user-agent': 'switchboard-bench', [SEQ_HEADER]: String(i) };
@@ -801,7 +745,7 @@ async function main(): Promise<void> {
 
   await cleanup();
   await new Promise((r) => setTimeout(r, 300));
-  const left = pids.filter((p) => alive(p.pid));
+  const left = pids.filter((p) => isAlive(p.pid));
   for (const p of left) process.kill(p.pid, 'SIGKILL');
   if (left.length) console.error(`killed leftovers: ${left.map((p) => `${p.label} (${p.pid})`).join(', ')}`);
 }

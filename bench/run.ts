@@ -37,7 +37,12 @@ import { fileURLToPath } from 'node:url';
 import { findEnvoy, startEnvoy, waitEnvoyReady, type EnvoyProcess } from '../envoy/launcher.ts';
 import type { LoadOptions, LoadResult } from './loadgen.ts';
 import { cpuSeconds, machineCpu, peakRssMiB, resetPeakRss } from './procstat.ts';
-import { processTree, verifyForwarding, type PeerGateway } from './peers/common.ts';
+import { verifyForwarding, type PeerGateway } from './peers/common.ts';
+import { chatBody } from './lib/chat-body.ts';
+import { envoyAloneBootstrap } from './lib/envoy-alone.ts';
+import { simGatewayYaml } from './lib/gateway-yaml.ts';
+import { processTree } from './lib/processes.ts';
+import { gitChanged, sh } from './lib/shell.ts';
 import { ANSWER as SIM_ANSWER } from './sim-provider.ts';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -66,23 +71,8 @@ const PORTS = { envoyAlone: 28100, envoyAloneAdmin: 28101, gateway: 28110, gatew
 const MODEL = 'gpt-4o-mini';
 
 // ---- request bodies ---------------------------------------------------------------------------
-function chatBody(targetBytes: number, stream: boolean): string {
-  const para = 'Summarise the following incident report for the on-call channel, keeping the timeline and the customer impact. ';
-  let user = '';
-  while (user.length < targetBytes - 300) user += para;
-  return JSON.stringify({
-    model: MODEL,
-    messages: [
-      { role: 'system', content: 'You are a concise assistant for an SRE team. Answer in plain English.' },
-      { role: 'user', content: user.slice(0, targetBytes - 300) },
-    ],
-    temperature: 0.2,
-    max_tokens: 256,
-    ...(stream ? { stream: true } : {}),
-  });
-}
-const JSON_BODY = chatBody(4096, false);
-const STREAM_BODY = chatBody(4096, true);
+const JSON_BODY = chatBody({ model: MODEL, targetBytes: 4096 });
+const STREAM_BODY = chatBody({ model: MODEL, targetBytes: 4096, stream: true });
 
 // ---- processes ------------------------------------------------------------------------------
 interface Proc {
@@ -100,72 +90,9 @@ function forkReady(file: string, args: string[], childEnv: NodeJS.ProcessEnv = e
   });
 }
 
-function plainEnvoyBootstrap(simPort: number) {
-  // The same listener, HCM and cluster settings as envoy/bootstrap.ts, minus ext_proc.
-  return {
-    node: { id: 'bench-envoy-alone', cluster: 'bench' },
-    admin: { address: { socket_address: { address: '127.0.0.1', port_value: PORTS.envoyAloneAdmin } } },
-    static_resources: {
-      listeners: [
-        {
-          name: 'plain',
-          address: { socket_address: { address: '127.0.0.1', port_value: PORTS.envoyAlone } },
-          per_connection_buffer_limit_bytes: 32 * 1024 * 1024,
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    stat_prefix: 'plain',
-                    codec_type: 'AUTO',
-                    stream_idle_timeout: '300s',
-                    request_timeout: '0s',
-                    generate_request_id: true,
-                    route_config: {
-                      name: 'plain',
-                      virtual_hosts: [{ name: 'sim', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'sim', timeout: '600s', auto_host_rewrite: true } }] }],
-                    },
-                    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters: [
-        {
-          name: 'sim',
-          type: 'STATIC',
-          connect_timeout: '5s',
-          lb_policy: 'ROUND_ROBIN',
-          per_connection_buffer_limit_bytes: 32 * 1024 * 1024,
-          circuit_breakers: { thresholds: [{ max_connections: 100_000, max_pending_requests: 100_000, max_requests: 100_000, max_retries: 10_000 }] },
-          load_assignment: { cluster_name: 'sim', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: simPort } } } }] }] },
-        },
-      ],
-    },
-  };
-}
-
 function gatewayYaml(stateDir: string, simUrl: string, keyHash: string, redisUrl?: string): string {
-  // Only what the scenario needs; every other section keeps its defaults.
-  return `server:
-  listener: { host: 127.0.0.1, port: ${PORTS.gateway} }
-  admin: { host: 127.0.0.1, port: ${PORTS.gatewayAdmin} }
-  envoyAdmin: { host: 127.0.0.1, port: ${PORTS.gatewayEnvoyAdmin} }
-  workers: ${WORKERS}
-  stateDir: ${stateDir}
-providers:
-  sim: { type: openai, baseUrl: ${simUrl}/v1, keys: [{ id: k1, secret: { env: BENCH_SIM_KEY } }] }
-models:
-  ${MODEL}: { targets: [{ provider: sim, model: ${MODEL} }] }
-virtualKeys:
-  - { id: vk-bench, name: bench, hash: ${keyHash} }
-pricing: { unknownPricePolicy: allow-at-zero }
-${redisUrl ? `state: { type: redis, url: ${redisUrl} }\n` : ''}${env.BENCH_NO_OUTPUT_SCAN ? 'guardrails: { policies: { default: { actions: { secret: redact, injection: monitor }, scanOutput: false } } }\n' : ''}`;
+  const extra = `${redisUrl ? `state: { type: redis, url: ${redisUrl} }\n` : ''}${env.BENCH_NO_OUTPUT_SCAN ? 'guardrails: { policies: { default: { actions: { secret: redact, injection: monitor }, scanOutput: false } } }\n' : ''}`;
+  return simGatewayYaml({ ports: PORTS, workers: WORKERS, stateDir, simUrl, model: MODEL, keyHash, extra });
 }
 
 // ---- one scenario ---------------------------------------------------------------------------
@@ -298,23 +225,6 @@ function round(o: Record<string, number>, digits: number): Record<string, number
 const passes = (r: ScenarioResult, p99Target: number) => r.load.errors === 0 && r.load.non2xx === 0 && r.load.latency.p99 <= p99Target && r.load.achievedRate >= 0.95 * r.load.rate;
 
 // ---- main -----------------------------------------------------------------------------------
-function sh(cmd: string): string {
-  try {
-    return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '?';
-  }
-}
-
-function gitChanged(): string[] {
-  try {
-    const out = execSync(`git -C ${repoRoot} status --porcelain --untracked-files=no`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.split('\n').filter(Boolean).map((l) => l.slice(3));
-  } catch {
-    return ['?'];
-  }
-}
-
 async function main() {
   mkdirSync(outDir, { recursive: true });
   if (process.argv.includes('--summarise-profiles')) return summariseProfiles(path.join(outDir, 'prof'));
@@ -328,8 +238,7 @@ async function main() {
     node: process.version,
     commit: sh(`git -C ${repoRoot} rev-parse --short HEAD`),
     // Others edit the same checkout: the files that differed from HEAD when this run started.
-    // (not via sh(): its trim() would eat the first line's leading status column)
-    uncommitted: gitChanged(),
+    uncommitted: gitChanged(repoRoot),
     loadavgAtStart: os.loadavg(),
     workers: WORKERS,
     simulatorLatencyMs: LATENCY_MS,
@@ -343,7 +252,7 @@ async function main() {
   cleanups.push(() => void simChild.kill('SIGTERM'), () => rmSync(tmp, { recursive: true, force: true }));
 
   // a: Envoy alone
-  const envoyAlone: EnvoyProcess = startEnvoy({ bootstrap: plainEnvoyBootstrap(simPort), stateDir: path.join(tmp, 'envoy-alone'), adminPort: PORTS.envoyAloneAdmin, concurrency: 2, logLevel: 'error', stdio: 'ignore' });
+  const envoyAlone: EnvoyProcess = startEnvoy({ bootstrap: envoyAloneBootstrap({ nodeId: 'bench-envoy-alone', listenPort: PORTS.envoyAlone, adminPort: PORTS.envoyAloneAdmin, simPort }), stateDir: path.join(tmp, 'envoy-alone'), adminPort: PORTS.envoyAloneAdmin, concurrency: 2, logLevel: 'error', stdio: 'ignore' });
   cleanups.push(() => envoyAlone.stop());
   await waitEnvoyReady(envoyAlone);
 

@@ -31,7 +31,7 @@
 // (1024), BENCH_WORKERS (1), BENCH_STREAMS_MAX_SEC (1500), BENCH_STREAMS_HEAPSNAPSHOT=1 (a heap
 // snapshot of each worker at the end of each hold, into bench/out/heap; pauses the worker).
 // Results: bench/out/streams-<date>.json, bench/out/streams.md, and the markdown on stdout.
-import { fork, spawn, execSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -39,6 +39,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, peakRssMiB, resetPeakRss, rssMiB } from './procstat.ts';
+import { chatBody } from './lib/chat-body.ts';
+import { envoyAloneBootstrap } from './lib/envoy-alone.ts';
+import { simGatewayYaml } from './lib/gateway-yaml.ts';
+import { signalGroup } from './lib/processes.ts';
+import { sh } from './lib/shell.ts';
 
 const thisFile = fileURLToPath(import.meta.url);
 const benchDir = path.dirname(thisFile);
@@ -77,13 +82,7 @@ const log = (msg: string) => console.error(`[streams ${new Date().toISOString().
 function runWrapper(): void {
   const child = spawn(process.execPath, [...process.execArgv, thisFile, '--role', 'orchestrator'], { detached: true, stdio: 'inherit', env });
   const pgid = child.pid as number;
-  const killGroup = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pgid, sig);
-    } catch {
-      // group already empty
-    }
-  };
+  const killGroup = (sig: NodeJS.Signals) => signalGroup(pgid, sig);
   const deadline = setTimeout(() => {
     log(`over BENCH_STREAMS_MAX_SEC=${MAX_SEC}: killing the process group`);
     killGroup('SIGKILL');
@@ -309,89 +308,6 @@ function runClient(): void {
 // ============================================================================================
 // orchestrator
 // ============================================================================================
-function chatBody(targetBytes: number): string {
-  const para = 'Summarise the following incident report for the on-call channel, keeping the timeline and the customer impact. ';
-  let user = '';
-  while (user.length < targetBytes - 300) user += para;
-  return JSON.stringify({
-    model: MODEL,
-    messages: [
-      { role: 'system', content: 'You are a concise assistant for an SRE team. Answer in plain English.' },
-      { role: 'user', content: user.slice(0, Math.max(10, targetBytes - 300)) },
-    ],
-    temperature: 0.2,
-    max_tokens: 256,
-    stream: true,
-  });
-}
-
-/** bench/run.ts's Envoy-alone bootstrap (same listener, HCM, buffer limits, circuit breakers), on this bench's ports. */
-function plainEnvoyBootstrap(simPort: number) {
-  return {
-    node: { id: 'bench-streams-envoy-alone', cluster: 'bench' },
-    admin: { address: { socket_address: { address: '127.0.0.1', port_value: PORTS.envoyAloneAdmin } } },
-    static_resources: {
-      listeners: [
-        {
-          name: 'plain',
-          address: { socket_address: { address: '127.0.0.1', port_value: PORTS.envoyAlone } },
-          per_connection_buffer_limit_bytes: 32 * 1024 * 1024,
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    stat_prefix: 'plain',
-                    codec_type: 'AUTO',
-                    stream_idle_timeout: '300s',
-                    request_timeout: '0s',
-                    generate_request_id: true,
-                    route_config: {
-                      name: 'plain',
-                      virtual_hosts: [{ name: 'sim', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'sim', timeout: '600s', auto_host_rewrite: true } }] }],
-                    },
-                    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters: [
-        {
-          name: 'sim',
-          type: 'STATIC',
-          connect_timeout: '5s',
-          lb_policy: 'ROUND_ROBIN',
-          per_connection_buffer_limit_bytes: 32 * 1024 * 1024,
-          circuit_breakers: { thresholds: [{ max_connections: 100_000, max_pending_requests: 100_000, max_requests: 100_000, max_retries: 10_000 }] },
-          load_assignment: { cluster_name: 'sim', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: simPort } } } }] }] },
-        },
-      ],
-    },
-  };
-}
-
-function gatewayYaml(stateDir: string, simUrl: string, keyHash: string): string {
-  return `server:
-  listener: { host: 127.0.0.1, port: ${PORTS.gateway} }
-  admin: { host: 127.0.0.1, port: ${PORTS.gatewayAdmin} }
-  envoyAdmin: { host: 127.0.0.1, port: ${PORTS.gatewayEnvoyAdmin} }
-  workers: ${WORKERS}
-  stateDir: ${stateDir}
-providers:
-  sim: { type: openai, baseUrl: ${simUrl}/v1, keys: [{ id: k1, secret: { env: BENCH_SIM_KEY } }] }
-models:
-  ${MODEL}: { targets: [{ provider: sim, model: ${MODEL} }] }
-virtualKeys:
-  - { id: vk-bench, name: bench, hash: ${keyHash} }
-pricing: { unknownPricePolicy: allow-at-zero }
-`;
-}
-
 interface Child {
   child: ChildProcess;
   ask<T>(msg: object, reply: string, timeoutMs?: number): Promise<T>;
@@ -556,7 +472,7 @@ async function runSystem(system: 'a' | 'b', tmp: string, cleanups: (() => Promis
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'switchboard-bench-streams' };
   const { startEnvoy, waitEnvoyReady } = await import('../envoy/launcher.ts');
   if (system === 'a') {
-    const envoy = startEnvoy({ bootstrap: plainEnvoyBootstrap(simPort), stateDir: path.join(tmp, 'envoy-alone'), adminPort: PORTS.envoyAloneAdmin, concurrency: 2, logLevel: 'error', stdio: 'ignore' });
+    const envoy = startEnvoy({ bootstrap: envoyAloneBootstrap({ nodeId: 'bench-streams-envoy-alone', listenPort: PORTS.envoyAlone, adminPort: PORTS.envoyAloneAdmin, simPort }), stateDir: path.join(tmp, 'envoy-alone'), adminPort: PORTS.envoyAloneAdmin, concurrency: 2, logLevel: 'error', stdio: 'ignore' });
     cleanups.push(() => envoy.stop());
     await waitEnvoyReady(envoy);
     procs.push({ label: 'envoy', pid: envoy.child.pid as number });
@@ -570,7 +486,7 @@ async function runSystem(system: 'a' | 'b', tmp: string, cleanups: (() => Promis
     const stateDir = path.join(tmp, 'state');
     mkdirSync(stateDir, { recursive: true });
     const configFile = path.join(tmp, 'gateway.yaml');
-    writeFileSync(configFile, gatewayYaml(stateDir, simUrl, hashVirtualKey(vk, Buffer.from(secret))));
+    writeFileSync(configFile, simGatewayYaml({ ports: PORTS, workers: WORKERS, stateDir, simUrl, model: MODEL, keyHash: hashVirtualKey(vk, Buffer.from(secret)) }));
     const heapDir = path.join(outDir, 'heap');
     if (HEAPSNAPSHOT) mkdirSync(heapDir, { recursive: true });
     const nodeOptions = [env.NODE_OPTIONS ?? '', `--import=${path.join(benchDir, 'mem-probe.ts')}`, ...(HEAPSNAPSHOT ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : [])].join(' ').trim();
@@ -598,7 +514,7 @@ async function runSystem(system: 'a' | 'b', tmp: string, cleanups: (() => Promis
   const { c: client } = await forkRole('client');
   cleanups.push(() => void client.child.kill('SIGKILL'));
   procs.push({ label: 'client', pid: client.child.pid as number });
-  await client.ask({ type: 'config', cfg: { url, path: '/v1/chat/completions', headers, body: chatBody(BODY_BYTES), connections: CLIENT === 'h2' ? CONNECTIONS : 0, client: CLIENT } satisfies ClientConfig }, 'configured');
+  await client.ask({ type: 'config', cfg: { url, path: '/v1/chat/completions', headers, body: chatBody({ model: MODEL, targetBytes: BODY_BYTES, stream: true }), connections: CLIENT === 'h2' ? CONNECTIONS : 0, client: CLIENT } satisfies ClientConfig }, 'configured');
   const snap = async (reset = false) => (await client.ask<{ counters: ClientCounters }>({ type: 'snapshot', reset }, 'snapshot')).counters;
   const simStats = async () => (await sim.ask<{ stats: { open: number; started: number; completed: number; aborted: number } }>({ type: 'stats' }, 'stats')).stats;
 
@@ -777,13 +693,6 @@ function markdown(machine: Record<string, unknown>, results: LevelResult[]): str
 
 async function runOrchestrator(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
-  const sh = (cmd: string) => {
-    try {
-      return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    } catch {
-      return '?';
-    }
-  };
   const { findEnvoy } = await import('../envoy/launcher.ts');
   const machine = {
     date: new Date().toISOString(),

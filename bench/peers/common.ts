@@ -1,7 +1,6 @@
-// What bench/run.ts needs from a peer gateway, and the process plumbing both launchers share.
+// What bench/run.ts needs from a peer gateway, and the start-up plumbing both launchers share
+// (process-tree and group helpers: bench/lib/processes.ts).
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 
 export interface PeerGateway {
   /** Scenario system name in the results: `p-litellm`, `p-portkey`. */
@@ -18,82 +17,6 @@ export interface PeerGateway {
   /** Root pid; rootPid's whole process tree is measured (LiteLLM forks its workers). */
   rootPid: number;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (released again before the peer binds it: a small race, loopback only). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** pid and all its descendants, from /proc (ppid is field 4 of /proc/<pid>/stat). */
-export function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(name));
-      children.set(ppid, list);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  const stack = [root];
-  while (stack.length) {
-    const pid = stack.pop() as number;
-    out.push(pid);
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/**
- * Stops a peer started with `detached: true` (its own process group): SIGTERM to the group, then
- * SIGKILL to the group and to any descendant that left it, after `graceMs`.
- */
-export async function stopGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  const tree = processTree(pid);
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // group gone
-    }
-    for (const p of tree) {
-      try {
-        process.kill(p, sig);
-      } catch {
-        // gone
-      }
-    }
-  };
-  if (!tree.some(alive)) return;
-  signal('SIGTERM');
-  const deadline = performance.now() + graceMs;
-  while (performance.now() < deadline && tree.some(alive)) await new Promise((r) => setTimeout(r, 100));
-  if (tree.some(alive)) signal('SIGKILL');
-  if (child.exitCode === null && child.signalCode === null) await new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
 }
 
 /** Polls `check` until it resolves true; rejects after `timeoutMs` or when the child exits first. */

@@ -19,7 +19,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, stopGroup, tail, waitReady, type PeerGateway } from './common.ts';
+import { freePort } from '../../test/helpers/ports.ts';
+import { stopGroup } from '../lib/processes.ts';
+import { tail, waitReady, type PeerGateway } from './common.ts';
 import { LITELLM_DIR, LITELLM_VERSION } from './install.ts';
 
 export interface LiteLLMOptions {

@@ -11,7 +11,9 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, stopGroup, tail, waitReady, type PeerGateway } from './common.ts';
+import { freePort } from '../../test/helpers/ports.ts';
+import { stopGroup } from '../lib/processes.ts';
+import { tail, waitReady, type PeerGateway } from './common.ts';
 import { PORTKEY_ENTRY, PORTKEY_VERSION } from './install.ts';
 
 export async function startPortkey(opts: { simUrl: string }): Promise<PeerGateway> {
