@@ -146,7 +146,7 @@ function record(hits: Hits, rules: number[], at: number): void {
   }
 }
 
-const pairFilters = new WeakMap<KeywordIndex, WeakMap<KeywordIndex, Uint8Array>>();
+const pairFilters = new WeakMap<KeywordIndex, WeakMap<KeywordIndex, { aliased: Uint8Array; exact: Uint8Array }>>();
 
 /** The keywords of one case mode, bucketed by their first two characters. */
 export class KeywordIndex {
@@ -227,15 +227,22 @@ export class KeywordIndex {
     const ciNext = ciTables.next;
     const csEntries = cs.entries;
     const ciEntries = ci.entries;
-    let filter = pairFilters.get(cs)?.get(ci);
-    if (!filter) {
-      // Bit 1: some case-sensitive keyword starts with this pair key; bit 2: some insensitive one.
-      filter = new Uint8Array(PAIR_KEYS);
-      for (let k = 0; k < PAIR_KEYS; k++) filter[k] = (csHead[k] !== 0 ? 1 : 0) | (ciHead[k] !== 0 ? 2 : 0);
+    let filters = pairFilters.get(cs)?.get(ci);
+    if (!filters) {
+      // Bit 1: some case-sensitive keyword starts with this pair; bit 2: some insensitive one.
+      // `aliased` is indexed by pairKey (raw pair for bit 1, lower-cased for bit 2); `exact` by
+      // an ASCII pair itself, both bits at once: one read per position in ASCII text.
+      const aliased = new Uint8Array(PAIR_KEYS);
+      for (let k = 0; k < PAIR_KEYS; k++) aliased[k] = (csHead[k] !== 0 ? 1 : 0) | (ciHead[k] !== 0 ? 2 : 0);
+      const exact = new Uint8Array(PAIR_KEYS);
+      const lo = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
+      for (let c0 = 0; c0 < 128; c0++) for (let c1 = 0; c1 < 128; c1++) exact[(c0 << 7) | c1] = (aliased[pairKey(c0, c1)]! & 1) | (aliased[pairKey(lo(c0), lo(c1))]! & 2);
+      filters = { aliased, exact };
       let byCi = pairFilters.get(cs);
       if (!byCi) pairFilters.set(cs, (byCi = new WeakMap()));
-      byCi.set(ci, filter);
+      byCi.set(ci, filters);
     }
+    const { aliased, exact } = filters;
     // toLowerCase() maps the Kelvin sign to an ASCII k; lower() uses it only when lower-casing
     // keeps the length (see asciiLower), decided once, on the first Kelvin sign.
     let kelvin = -1;
@@ -247,15 +254,14 @@ export class KeywordIndex {
     };
     const last = text.length - 1;
     let c1 = text.charCodeAt(0);
-    let l1 = low(c1);
     for (let i = 0; i < last; i++) {
       const c0 = c1;
-      const l0 = l1;
       c1 = text.charCodeAt(i + 1);
-      l1 = c1 < 65 || (c1 > 90 && c1 < 0x212a) ? c1 : low(c1);
       // One read of a 16 KiB table (stays in L1 cache) rejects almost every position.
-      const flags = (filter[pairKey(c0, c1)]! & 1) | (filter[pairKey(l0, l1)]! & 2);
+      const flags = (c0 | c1) < 128 ? exact[(c0 << 7) | c1]! : (aliased[pairKey(c0, c1)]! & 1) | (aliased[pairKey(low(c0), low(c1))]! & 2);
       if (flags === 0) continue;
+      const l0 = low(c0);
+      const l1 = low(c1);
       if (flags & 1) for (let k = csHead[pairKey(c0, c1)]!; k !== 0; k = csNext[k - 1]!) {
         const { keyword, rules } = csEntries[k - 1]!;
         if (keyword.charCodeAt(0) === c0 && keyword.charCodeAt(1) === c1 && (keyword.length === 2 || text.startsWith(keyword, i))) record(hits, rules, i);
@@ -646,20 +652,21 @@ function emailCandidates(text: string): Candidate[] {
 function upperPairStarts(text: string): Int32Array {
   let out = new Int32Array(64);
   let count = 0;
-  const last = text.length - 1;
-  let prevAlnum = false;
-  for (let i = 0; i < last; i++) {
-    const c = text.charCodeAt(i);
-    const alnum = c <= 122 && isAlnum(c);
-    if (!prevAlnum && c >= 65 && c <= 90 && isUpper(text.charCodeAt(i + 1))) {
-      if (count === out.length) {
-        const grown = new Int32Array(count * 2);
-        grown.set(out);
-        out = grown;
-      }
-      out[count++] = i;
+  const n = text.length;
+  const push = (i: number): void => {
+    if (count === out.length) {
+      const grown = new Int32Array(count * 2);
+      grown.set(out);
+      out = grown;
     }
-    prevAlnum = alnum;
+    out[count++] = i;
+  };
+  // Every pair covers exactly one odd offset k and starts at k - 1 or k: reading only odd offsets
+  // rejects two starts per lower-case or non-letter character (most of any text).
+  for (let k = 1; k < n; k += 2) {
+    if (!isUpper(text.charCodeAt(k))) continue;
+    if (isUpper(text.charCodeAt(k - 1)) && (k < 2 || !isAlnum(text.charCodeAt(k - 2)))) push(k - 1);
+    if (k + 1 < n && isUpper(text.charCodeAt(k + 1)) && !isAlnum(text.charCodeAt(k - 1))) push(k);
   }
   return out.subarray(0, count);
 }

@@ -308,32 +308,36 @@ function decodeBase64Into(text: string, start: number, end: number): number {
 }
 
 const MIN_ENCODED_RUN = 16;
+/** Alphabet characters a qualifying run needs at least (two '=' of padding count towards 16). */
+const MIN_BODY = MIN_ENCODED_RUN - 2;
 
 /** Base64 / base64url and hex runs that decode to readable text. */
 export function encodedRuns(text: string): EncodedRun[] {
   const runs: EncodedRun[] = [];
   const length = text.length;
   let i = 0;
-  while (i < length) {
-    const c = text.charCodeAt(i);
-    if (c >= 128 || ENCODED_CLASS[c] === 0) {
-      i++;
+  // Only runs of at least MIN_BODY alphabet characters can qualify, so probe the last character
+  // such a run starting at i would cover: when it is outside the alphabet, no run from i to the
+  // probe qualifies and the scan jumps past it without reading what lies between (prose is words
+  // of a few letters: most of the text is never read).
+  while (i + MIN_BODY <= length) {
+    let probe = i + MIN_BODY - 1;
+    const p = text.charCodeAt(probe);
+    if (p >= 128 || ENCODED_CLASS[p] === 0) {
+      i = probe + 1;
       continue;
     }
-    const start = i;
-    let allHex = true;
-    while (i < length) {
-      const d = text.charCodeAt(i);
-      const cls = d < 128 ? ENCODED_CLASS[d]! : 0;
-      if (cls === 0) break;
-      if ((cls & HEX_CHAR) === 0) allHex = false;
-      i++;
-    }
-    const bodyEnd = i;
-    let end = i;
-    while (end < length && end - i < 2 && text.charCodeAt(end) === 61) end++;
+    // The run holding the probe: back to its start (not before i), then forward to its end.
+    let start = probe;
+    while (start > i && isEncoded(text.charCodeAt(start - 1))) start--;
+    while (probe < length && isEncoded(text.charCodeAt(probe))) probe++;
+    const bodyEnd = probe;
+    let end = bodyEnd;
+    while (end < length && end - bodyEnd < 2 && text.charCodeAt(end) === 61) end++;
     i = end;
     if (end - start < MIN_ENCODED_RUN) continue;
+    let allHex = true;
+    for (let k = start; k < bodyEnd && allHex; k++) if ((ENCODED_CLASS[text.charCodeAt(k)]! & HEX_CHAR) === 0) allHex = false;
     if (allHex && end === bodyEnd && (end - start) % 2 === 0) {
       const size = decodeHexInto(text, start, end);
       const decoded = readableText(scratch, size);
@@ -347,4 +351,8 @@ export function encodedRuns(text: string): EncodedRun[] {
     if (decoded !== undefined) runs.push({ start, end, decoded, encoding: 'base64' });
   }
   return runs;
+}
+
+function isEncoded(c: number): boolean {
+  return c < 128 && ENCODED_CLASS[c] !== 0;
 }
