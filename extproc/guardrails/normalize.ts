@@ -9,9 +9,18 @@ export interface MappedView {
   /** Original offset where view character i starts / ends (end exclusive). */
   startMap: Int32Array;
   endMap: Int32Array;
+  /**
+   * View ranges [changes[2j], changes[2j + 1]) that normalisation produced (empty: characters
+   * dropped there); everything else is a copy of the original. Absent when not tracked (two
+   * levels of changes): compare the maps instead.
+   */
+  changes?: number[];
 }
 
-const ZERO_WIDTH = new Set([0x00ad, 0x034f, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff]);
+/** U+00AD, U+034F, U+180E, U+200B..U+200F, U+2060..U+2064, U+FEFF. */
+function isZeroWidth(c: number): boolean {
+  return c === 0x00ad || c === 0x034f || c === 0x180e || (c >= 0x200b && c <= 0x200f) || (c >= 0x2060 && c <= 0x2064) || c === 0xfeff;
+}
 
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
@@ -49,6 +58,7 @@ class ViewBuilder {
   starts = new Int32Array(1024);
   ends = new Int32Array(1024);
   length = 0;
+  readonly changes: number[] = [];
   private reserve(extra: number): void {
     if (this.length + extra <= this.starts.length) return;
     let size = this.starts.length * 2;
@@ -74,21 +84,32 @@ class ViewBuilder {
   emit(replacement: string, from: number, to: number): void {
     this.reserve(replacement.length);
     this.pieces.push(replacement);
+    const changes = this.changes;
+    // Adjacent replacements (a flood of full-width characters) make one range.
+    if (changes.length > 0 && changes[changes.length - 1] === this.length && replacement.length > 0 && changes[changes.length - 1]! > changes[changes.length - 2]!) changes[changes.length - 1] = this.length + replacement.length;
+    else changes.push(this.length, this.length + replacement.length);
     for (let k = 0; k < replacement.length; k++) {
       this.starts[this.length] = from;
       this.ends[this.length++] = to;
     }
   }
   view(): MappedView {
-    return { text: this.pieces.join(''), startMap: this.starts.slice(0, this.length), endMap: this.ends.slice(0, this.length) };
+    return { text: this.pieces.join(''), startMap: this.starts.subarray(0, this.length), endMap: this.ends.subarray(0, this.length), changes: this.changes };
   }
 }
 
 /**
+ * How far before a changed character an escape that reaches into it can start (&#NNNNNNN; is
+ * the longest): text further from every change was already undone by the first level.
+ */
+const ESCAPE_REACH = 16;
+
+/**
  * Undoes one level of hiding. Plain stretches are copied in bulk; only escape introducers and
  * non-ASCII characters are looked at. Returns undefined when nothing changes (no allocation).
+ * With `only` (a previous level's changes), looks only where that level changed something.
  */
-function normaliseOnce(text: string): MappedView | undefined {
+function normaliseOnce(text: string, only?: number[]): MappedView | undefined {
   let out: ViewBuilder | undefined;
   let copied = 0;
   const replace = (replacement: string, from: number, to: number): void => {
@@ -98,13 +119,24 @@ function normaliseOnce(text: string): MappedView | undefined {
     copied = to;
   };
   let i = 0;
+  let next = 0; // index into `only` of the next range to look at
+  let stop = only ? -1 : text.length; // end of the stretch being looked at
   while (i < text.length) {
+    if (i >= stop) {
+      // Skip to the next previously changed range (less the reach of an escape into it).
+      while (next < only!.length && only![next + 1]! <= i) next += 2;
+      if (next >= only!.length) break;
+      i = Math.max(i, only![next]! - ESCAPE_REACH);
+      stop = only![next + 1]!;
+      next += 2;
+      continue;
+    }
     const c = text.charCodeAt(i);
     if (c < 0x80 && c !== 92 && c !== 37 && c !== 38) {
       i++;
       continue;
     }
-    if (ZERO_WIDTH.has(c)) {
+    if (isZeroWidth(c)) {
       replace('', i, i + 1);
       i++;
       continue;
@@ -113,7 +145,7 @@ function normaliseOnce(text: string): MappedView | undefined {
       const width = text[i + 1] === 'u' ? 4 : 2;
       const v = readHex(text, i + 2, width);
       if (v >= 0) {
-        replace(ZERO_WIDTH.has(v) ? '' : String.fromCharCode(v), i, i + 2 + width);
+        replace(isZeroWidth(v) ? '' : String.fromCharCode(v), i, i + 2 + width);
         i += 2 + width;
         continue;
       }
@@ -153,11 +185,18 @@ function normaliseOnce(text: string): MappedView | undefined {
         continue;
       }
     }
+    if (c >= 0xff01 && c <= 0xff5e) {
+      // Full-width ASCII: NFKC is the ASCII character (no lookup, no slice per character).
+      replace(String.fromCharCode(c - 0xfee0), i, i + 1);
+      i++;
+      continue;
+    }
     if (c >= 0x80) {
       const cp = text.codePointAt(i)!;
       const width = cp > 0xffff ? 2 : 1;
       const folded = nfkc(cp);
-      if (folded !== text.slice(i, i + width)) replace(folded, i, i + width);
+      const same = width === 1 ? folded.length === 1 && folded.charCodeAt(0) === c : folded.length === 2 && folded.codePointAt(0) === cp;
+      if (!same) replace(folded, i, i + width);
       i += width;
       continue;
     }
@@ -184,7 +223,7 @@ function decimalValue(body: string): number {
 export function normaliseWithMap(text: string): MappedView | undefined {
   const first = normaliseOnce(text);
   if (!first) return undefined;
-  const second = normaliseOnce(first.text);
+  const second = normaliseOnce(first.text, first.changes);
   if (!second) return first;
   const startMap = new Int32Array(second.text.length);
   const endMap = new Int32Array(second.text.length);
@@ -192,7 +231,7 @@ export function normaliseWithMap(text: string): MappedView | undefined {
     startMap[k] = first.startMap[second.startMap[k]!]!;
     endMap[k] = first.endMap[second.endMap[k]! - 1]!;
   }
-  return { text: second.text, startMap, endMap };
+  return { text: second.text, startMap, endMap }; // changes of two levels: not tracked
 }
 
 export interface EncodedRun {

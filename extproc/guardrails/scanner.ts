@@ -75,6 +75,7 @@ function collect(text: string, rules: CompiledRuleSet, depth: number, toOriginal
  * original character right after its predecessor's.
  */
 function changedWindows(original: string, view: MappedView, margin: number): [number, number][] {
+  if (view.changes) return windowsAroundChanges(view.changes, view.text.length, margin);
   const { text, startMap, endMap } = view;
   const windows: [number, number][] = [];
   const n = text.length;
@@ -97,6 +98,28 @@ function changedWindows(original: string, view: MappedView, margin: number): [nu
     const last = windows[windows.length - 1];
     if (last && from <= last[1]) last[1] = n;
     else windows.push([from, n]);
+  }
+  return windows;
+}
+
+/**
+ * The same windows as changedWindows' comparison of the maps, from the ranges the normaliser
+ * reports it produced: no pass over the whole view. A changed range [a, b) is every character
+ * in it; a drop (a === b) changes the character after it.
+ */
+function windowsAroundChanges(changes: number[], n: number, margin: number): [number, number][] {
+  const windows: [number, number][] = [];
+  const add = (from: number, to: number): void => {
+    const last = windows[windows.length - 1];
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else windows.push([from, to]);
+  };
+  for (let j = 0; j < changes.length; j += 2) {
+    const a = changes[j]!;
+    const b = changes[j + 1]!;
+    if (b > a) add(Math.max(0, a - 1 - margin), Math.min(n, b + margin));
+    else if (a < n) add(Math.max(0, a - 1 - margin), Math.min(n, a + 1 + margin));
+    else if (n > 0) add(Math.max(0, n - 1 - margin), n); // dropped at the very end
   }
   return windows;
 }
