@@ -146,7 +146,7 @@ function record(hits: Hits, rules: number[], at: number): void {
   }
 }
 
-const pairFilters = new WeakMap<KeywordIndex, WeakMap<KeywordIndex, { aliased: Uint8Array; exact: Uint8Array }>>();
+const pairFilters = new WeakMap<KeywordIndex, WeakMap<KeywordIndex, { aliased: Uint8Array; exact: Uint8Array; strided: Uint8Array }>>();
 
 /** The keywords of one case mode, bucketed by their first two characters. */
 export class KeywordIndex {
@@ -237,12 +237,26 @@ export class KeywordIndex {
       const exact = new Uint8Array(PAIR_KEYS);
       const lo = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
       for (let c0 = 0; c0 < 128; c0++) for (let c1 = 0; c1 < 128; c1++) exact[(c0 << 7) | c1] = (aliased[pairKey(c0, c1)]! & 1) | (aliased[pairKey(lo(c0), lo(c1))]! & 2);
-      filters = { aliased, exact };
+      // `strided`: bits 4 / 8 where a case-sensitive / insensitive keyword has the pair at its
+      // offset 1 (a two-character keyword: its second character, then anything).
+      const strided = exact.slice();
+      const mark = (kw: string, caseSensitive: boolean): void => {
+        const c1 = kw.charCodeAt(1);
+        const c2 = kw.length > 2 ? kw.charCodeAt(2) : -1;
+        if (c1 >= 128 || c2 >= 128) return; // only non-ASCII text can match there: the slow path
+        for (let x = 0; x < 128; x++) for (let y = 0; y < 128; y++) {
+          const ok = caseSensitive ? x === c1 && (c2 < 0 || y === c2) : lo(x) === c1 && (c2 < 0 || lo(y) === c2);
+          if (ok) strided[(x << 7) | y]! |= caseSensitive ? 4 : 8;
+        }
+      };
+      for (const e of cs.entries) mark(e.keyword, true);
+      for (const e of ci.entries) mark(e.keyword, false);
+      filters = { aliased, exact, strided };
       let byCi = pairFilters.get(cs);
       if (!byCi) pairFilters.set(cs, (byCi = new WeakMap()));
       byCi.set(ci, filters);
     }
-    const { aliased, exact } = filters;
+    const { aliased, exact, strided } = filters;
     // toLowerCase() maps the Kelvin sign to an ASCII k; lower() uses it only when lower-casing
     // keeps the length (see asciiLower), decided once, on the first Kelvin sign.
     let kelvin = -1;
@@ -252,14 +266,15 @@ export class KeywordIndex {
       if (kelvin < 0) kelvin = text.toLowerCase().length === text.length ? 107 : c;
       return kelvin;
     };
-    const last = text.length - 1;
-    let c1 = text.charCodeAt(0);
-    for (let i = 0; i < last; i++) {
-      const c0 = c1;
-      c1 = text.charCodeAt(i + 1);
-      // One read of a 16 KiB table (stays in L1 cache) rejects almost every position.
+    const n = text.length;
+    /** Position i on its own: the pair filter, then the keywords of the pair. */
+    const check = (i: number): void => {
+      const c0 = text.charCodeAt(i);
+      const c1 = text.charCodeAt(i + 1);
       const flags = (c0 | c1) < 128 ? exact[(c0 << 7) | c1]! : (aliased[pairKey(c0, c1)]! & 1) | (aliased[pairKey(low(c0), low(c1))]! & 2);
-      if (flags === 0) continue;
+      if (flags !== 0) verify(i, c0, c1, flags);
+    };
+    const verify = (i: number, c0: number, c1: number, flags: number): void => {
       const l0 = low(c0);
       const l1 = low(c1);
       if (flags & 1) for (let k = csHead[pairKey(c0, c1)]!; k !== 0; k = csNext[k - 1]!) {
@@ -273,7 +288,24 @@ export class KeywordIndex {
         while (j < keyword.length && low(text.charCodeAt(i + j)) === keyword.charCodeAt(j)) j++;
         if (j === keyword.length) record(hits, rules, i);
       }
+    };
+    // Every keyword start i has exactly one odd offset k in {i, i + 1}: reading the pair at odd
+    // offsets only, one table read settles two positions (bits 1|2: a keyword may start at k;
+    // 4|8: at k - 1). Non-ASCII pairs take the per-position path.
+    for (let k = 1; k + 1 < n; k += 2) {
+      const a = text.charCodeAt(k);
+      const b = text.charCodeAt(k + 1);
+      if ((a | b) >= 128) {
+        check(k - 1);
+        check(k);
+        continue;
+      }
+      const f = strided[(a << 7) | b]!;
+      if (f === 0) continue;
+      if (f & 12) check(k - 1);
+      if (f & 3) verify(k, a, b, f & 3);
     }
+    if (n >= 2 && n % 2 === 0) check(n - 2); // its odd offset n - 1 has no pair
   }
 }
 

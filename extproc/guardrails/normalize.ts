@@ -55,10 +55,15 @@ function nfkc(cp: number): string {
 /** Growable output: text pieces plus the per-character map back to the input. */
 class ViewBuilder {
   private readonly pieces: string[] = [];
-  starts = new Int32Array(1024);
-  ends = new Int32Array(1024);
+  starts: Int32Array;
+  ends: Int32Array;
   length = 0;
   readonly changes: number[] = [];
+  /** Sized for a view as long as the input: growing by doubling copied megabytes per scan. */
+  constructor(expected: number) {
+    this.starts = new Int32Array(Math.max(16, expected));
+    this.ends = new Int32Array(Math.max(16, expected));
+  }
   private reserve(extra: number): void {
     if (this.length + extra <= this.starts.length) return;
     let size = this.starts.length * 2;
@@ -113,7 +118,7 @@ function normaliseOnce(text: string, only?: number[]): MappedView | undefined {
   let out: ViewBuilder | undefined;
   let copied = 0;
   const replace = (replacement: string, from: number, to: number): void => {
-    out ??= new ViewBuilder();
+    out ??= new ViewBuilder(text.length + 16);
     out.copy(text, copied, from);
     out.emit(replacement, from, to);
     copied = to;
