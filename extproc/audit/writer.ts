@@ -63,7 +63,9 @@ export class ChainWriter {
   private flushNow(): void {
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
-    this.flushing ??= this.flushLoop();
+    // Only with work queued: on an empty queue flushLoop would finish (and clear `flushing`)
+    // before this assignment, leaving a settled promise there that blocks every later flush.
+    if (!this.flushing && this.queue.length > 0) this.flushing = this.flushLoop();
   }
 
   /** undefined while the queue has room; else resolves when a batch leaves it. */

@@ -51,7 +51,14 @@ async function waitForRecords(file: string, count: number): Promise<string[]> {
     if (lines.length >= count) return lines;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`fewer than ${count} audit records in ${file}`);
+  const found = (() => {
+    try {
+      return readLines(file).map((l) => `${(JSON.parse(l) as Entry).status}`).join(',');
+    } catch {
+      return 'no file';
+    }
+  })();
+  throw new Error(`fewer than ${count} audit records in ${file} (statuses found: ${found})`);
 }
 
 const gatewayYaml = (simUrl: string, hash: string, audit: string): string => `

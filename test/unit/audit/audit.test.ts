@@ -200,6 +200,30 @@ describe('audit log', () => {
     expect(batches[2]).toEqual(['req-5']);
   });
 
+  test('a linger timer that fires after its record was already written does not stall later records', async () => {
+    const batches: string[][] = [];
+    let release: (() => void) | undefined;
+    const store: AuditStore = {
+      head: async () => ({ seq: 0, hash: (await import('../../../extproc/audit/chain.ts')).GENESIS_HASH }),
+      write: async (entries) => {
+        batches.push(entries.map((e) => e.requestId));
+        if (batches.length === 1) await new Promise<void>((r) => (release = r)); // the first write is slow
+      },
+      close: async () => undefined,
+    };
+    const { buildAuditBody } = await import('../../../extproc/audit/record.ts');
+    const writer = new ChainWriter(store, { instance: 'w0', maxQueue: 100, maxBatch: 100, lingerMs: 5 });
+    const a = writer.append(buildAuditBody(record(0), 'none'));
+    await new Promise((r) => setTimeout(r, 20)); // A's write has started and hangs
+    const b = writer.append(buildAuditBody(record(1), 'none')); // arms a linger timer
+    release!(); // A done: the running loop picks B up before B's timer fires
+    await Promise.all([a, b]);
+    await new Promise((r) => setTimeout(r, 20)); // B's timer fires on an empty queue
+    await writer.append(buildAuditBody(record(2), 'none')); // must still be written
+    expect(batches.flat()).toEqual(['req-0', 'req-1', 'req-2']);
+    await writer.close();
+  }, 5_000);
+
   test('postgres store: batches in a transaction, rows verify, tampered rows do not', async () => {
     // An in-memory stand-in that speaks the few statements the store issues.
     const table: { instance: string; seq: number; hash: string; entry: string }[] = [];
