@@ -550,6 +550,10 @@ interface DigitGroupPlan {
   sepKeys: number[];
   /** Single-character separators (for the boundary checks). */
   sepChars: number[];
+  /** Bounds on the first group's length over all layouts, and whether every layout has two groups or more. */
+  firstMin: number;
+  firstMax: number;
+  multiGroup: boolean;
 }
 
 function planDigitGroups(source: Extract<DetectionRule['source'], { kind: 'digit-groups' }>): DigitGroupPlan {
@@ -559,7 +563,9 @@ function planDigitGroups(source: Extract<DetectionRule['source'], { kind: 'digit
   }));
   const sepKeys = source.separators.filter((s) => s.length >= 1 && s.length <= 2).map((s) => gapKey(s.charCodeAt(0), s.length === 2 ? s.charCodeAt(1) : undefined));
   const sepChars = source.separators.filter((s) => s.length === 1).map((s) => s.charCodeAt(0));
-  return { layouts, sepKeys, sepChars };
+  const firstMin = Math.min(...layouts.map((l) => l.min[0]!));
+  const firstMax = Math.max(...layouts.map((l) => l.max[0]!));
+  return { layouts, sepKeys, sepChars, firstMin, firstMax, multiGroup: layouts.every((l) => l.min.length > 1) };
 }
 
 const plans = new WeakMap<object, DigitGroupPlan>();
@@ -571,18 +577,22 @@ function matchDigitGroupRule(ctx: ScanContext, compiled: CompiledRule, out: RawM
   if (!plan) plans.set(source, (plan = planDigitGroups(source)));
   const { text } = ctx;
   const { count, starts, ends, gaps } = ctx.digitRuns();
-  const { layouts, sepKeys, sepChars } = plan;
+  const { layouts, sepKeys, sepChars, firstMin, firstMax, multiGroup } = plan;
   const mixed = source.mixedSeparators ?? false;
   const parenFirst = source.parenthesisedFirstGroup ?? false;
   for (let i = 0; i < count; i++) {
     const firstStart = starts[i]!;
+    const firstLength = ends[i]! - firstStart;
+    // What every layout would reject first: a first group of no layout's length, or no
+    // separator after it when every layout has more groups (floods of digits and '%25').
+    if (firstLength < firstMin || firstLength > firstMax) continue;
+    if (multiGroup && (gaps[i]! < 0 || !sepKeys.includes(gaps[i]!))) continue;
     const before = firstStart > 0 ? text.charCodeAt(firstStart - 1) : -1;
     // Digits glued to letters (hex hashes, identifiers like v2, x86) never start a match.
     if (before >= 0 && isAlnum(before)) continue;
     // Unless a '(' or '+' moves the start left, the match starts here: a number continuing on
     // the left rules out every layout at once (floods of digit groups stay linear and cheap).
     if (before !== 40 && before !== 43 && !digitBoundaryBefore(text, firstStart, sepChars)) continue;
-    const firstLength = ends[i]! - firstStart;
     for (const layout of layouts) {
       const groups = layout.min.length;
       if (firstLength < layout.min[0]! || firstLength > layout.max[0]!) continue;

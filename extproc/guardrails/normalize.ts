@@ -98,6 +98,15 @@ class ViewBuilder {
       this.ends[this.length++] = to;
     }
   }
+  /** Replacement text for input [from, from + replacement.length), character for character. */
+  emitEach(replacement: string, from: number): void {
+    const length = this.length;
+    this.emit(replacement, from, from + 1);
+    for (let k = 1; k < replacement.length; k++) {
+      this.starts[length + k] = from + k;
+      this.ends[length + k] = from + k + 1;
+    }
+  }
   view(): MappedView {
     return { text: this.pieces.join(''), startMap: this.starts.subarray(0, this.length), endMap: this.ends.subarray(0, this.length), changes: this.changes };
   }
@@ -191,9 +200,21 @@ function normaliseOnce(text: string, only?: number[]): MappedView | undefined {
       }
     }
     if (c >= 0xff01 && c <= 0xff5e) {
-      // Full-width ASCII: NFKC is the ASCII character (no lookup, no slice per character).
-      replace(String.fromCharCode(c - 0xfee0), i, i + 1);
-      i++;
+      // Full-width ASCII: NFKC is the ASCII character. A run is folded as one piece (a flood
+      // of them used to cost a lookup, a slice and a piece per character).
+      let j = i + 1;
+      while (j < text.length && j - i < 4096) {
+        const d = text.charCodeAt(j);
+        if (d < 0xff01 || d > 0xff5e) break;
+        j++;
+      }
+      const codes = new Array<number>(j - i);
+      for (let k = i; k < j; k++) codes[k - i] = text.charCodeAt(k) - 0xfee0;
+      out ??= new ViewBuilder(text.length + 16);
+      out.copy(text, copied, i);
+      out.emitEach(String.fromCharCode(...codes), i);
+      copied = j;
+      i = j;
       continue;
     }
     if (c >= 0x80) {
