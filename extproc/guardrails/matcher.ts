@@ -309,15 +309,18 @@ export class KeywordIndex {
   }
 }
 
-function keywordWindows(hits: number[], reach: number, length: number): [number, number][] {
+/** Windows [start, end, last hit inside] around keyword hits. */
+function keywordWindows(hits: number[], reachBefore: number, reach: number, length: number): [number, number, number][] {
   // One char beyond the reach on each side so ^/$ in a pattern cannot fire at a window edge.
-  const windows: [number, number][] = [];
+  const windows: [number, number, number][] = [];
   for (const hit of hits) {
-    const start = Math.max(0, hit - reach - 1);
+    const start = Math.max(0, hit - reachBefore - 1);
     const end = Math.min(length, hit + reach + 1);
     const last = windows[windows.length - 1];
-    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
-    else windows.push([start, end]);
+    if (last && start <= last[1]) {
+      last[1] = Math.max(last[1], end);
+      last[2] = hit;
+    } else windows.push([start, end, hit]);
   }
   return windows;
 }
@@ -445,13 +448,19 @@ function matchKeywordRule(ctx: ScanContext, compiled: CompiledRule, allHits: num
   let hits = allHits;
   if (compiled.rule.prefixToken) hits = plausibleTokenStarts(ctx.text, hits, compiled.rule.prefixToken);
   if (hits.length === 0) return;
-  const windows = compiled.rule.prefixToken
-    ? tokenWindows(ctx.text, hits, compiled.rule.prefixToken, compiled.rule.maxMatchLength)
-    : keywordWindows(hits, compiled.rule.maxMatchLength + Math.max(...source.keywords.map((k) => k.length)), ctx.text.length);
-  for (const [ws, we] of windows) matchInWindow(ctx.text, ws, we, compiled, out);
+  const reach = compiled.rule.maxMatchLength + Math.max(...source.keywords.map((k) => k.length));
+  if (compiled.rule.prefixToken) {
+    for (const [ws, we] of tokenWindows(ctx.text, hits, compiled.rule.prefixToken, compiled.rule.maxMatchLength)) matchInWindow(ctx.text, ws, we, compiled, out);
+    return;
+  }
+  const startsAtHit = compiled.rule.keywordStartsMatch ?? false;
+  for (const [ws, we, lastHit] of keywordWindows(hits, startsAtHit ? 0 : reach, reach, ctx.text.length)) {
+    matchInWindow(ctx.text, ws, we, compiled, out, startsAtHit ? lastHit : Infinity);
+  }
 }
 
-function matchInWindow(text: string, ws: number, we: number, compiled: CompiledRule, out: RawMatch[]): void {
+/** `lastStart`: no match starts after this offset (keywordStartsMatch: the window's last hit). */
+function matchInWindow(text: string, ws: number, we: number, compiled: CompiledRule, out: RawMatch[], lastStart = Infinity): void {
   const group = compiled.rule.valueGroup ?? 0;
   const slice = ws === 0 && we === text.length ? text : text.slice(ws, we);
   // Whether a match starts at or after pos, by the DFA (no captures; the text before pos is
@@ -463,7 +472,8 @@ function matchInWindow(text: string, ws: number, we: number, compiled: CompiledR
   if (!matchFrom(0)) return;
   const m = compiled.regex.matcher(slice);
   let from = 0;
-  while (from <= slice.length && (from === 0 || matchFrom(from)) && m.find(from)) {
+  // (Past lastStart the search for a further match would read the rest of the window for nothing.)
+  while (from <= slice.length && ws + from <= lastStart && (from === 0 || matchFrom(from)) && m.find(from)) {
     const s = m.start(group);
     const e = m.end(group);
     // A value running into a cut window edge cannot be confirmed (only unbounded patterns).

@@ -57,6 +57,11 @@ export interface DetectionRule {
    */
   prefixToken?: { min: number; max?: number; dots?: boolean };
   /**
+   * Keyword rules whose every match begins with one of the keywords (a PEM header, a URI
+   * scheme): the regex window starts at the hit instead of reaching maxMatchLength back.
+   */
+  keywordStartsMatch?: boolean;
+  /**
    * Assignment rules, shaped keyword [A-Za-z0-9_-]* ["']? \s* (:=|=>|:|=) \s* ["']? value: the
    * engine walks that shape from the keyword hits (operator within `reach` characters of the last
    * keyword of the key, value within `valueLength`), and the pattern, which must describe the same

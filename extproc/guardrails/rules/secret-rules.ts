@@ -376,6 +376,7 @@ export const SECRET_RULES: DetectionRule[] = [
     description: 'PEM/OpenSSH/PGP private key block (also inside GCP service-account JSON)',
     specificity: 'provider',
     source: { kind: 'keywords', keywords: ['-----BEGIN '], caseSensitive: true },
+    keywordStartsMatch: true,
     pattern: `(-----BEGIN ${PEM_TYPES}-----[\\s\\S]*?-----END ${PEM_TYPES}-----)`,
     valueGroup: 1,
     // Unbounded lazy body (RE2 caps counted repeats at 1000) ends in a literal, so a window
@@ -407,6 +408,7 @@ export const SECRET_RULES: DetectionRule[] = [
       kind: 'keywords',
       keywords: ['postgres://', 'postgresql://', 'mysql://', 'mongodb://', 'mongodb+srv://', 'redis://', 'rediss://', 'amqp://', 'amqps://', 'mssql://'],
     },
+    keywordStartsMatch: true,
     // Unbounded repeats (counted ones made a 1,000-instruction program): the password's bound is
     // valueLength, and one host character after the @ decides a match as well as 255 did.
     pattern: '(?i:postgres(?:ql)?|mysql|mongodb(?:\\+srv)?|rediss?|amqps?|mssql)://[^:@/\\s"\'<>]*:([^@/\\s"\'<>]{3,})@[A-Za-z0-9.-]',
