@@ -177,9 +177,29 @@ export function shannonEntropy(text: string): number {
   return bits;
 }
 
-/** Secrets mix character classes; plain words and hex hashes at the threshold are ruled out. */
+/**
+ * Letters only, in capitalised words of ordinary length (RootManageSharedAccessKey, myAccessKeyName):
+ * an identifier, not a secret. Random mixed-case letters rarely keep every capital followed by a
+ * small letter, and never average 3.5+ letters per capital.
+ */
+export function isWordIdentifier(text: string): boolean {
+  let capitals = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const upper = c >= 65 && c <= 90;
+    if (!upper && !(c >= 97 && c <= 122)) return false;
+    if (upper) {
+      capitals++;
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 97 && next <= 122)) return false;
+    }
+  }
+  return capitals >= 2 && text.length / capitals >= 3.5;
+}
+
+/** Secrets mix character classes; plain words, identifiers and hex hashes at the threshold are ruled out. */
 export function looksRandom(text: string, minEntropy: number): boolean {
-  if (shannonEntropy(text) < minEntropy) return false;
+  if (shannonEntropy(text) < minEntropy || isWordIdentifier(text)) return false;
   let lower = 0;
   let upper = 0;
   let digit = 0;
