@@ -19,11 +19,6 @@ export class AfterResponse {
     this.pending.add(p);
   }
 
-  /** Work scheduled and not yet finished. */
-  get size(): number {
-    return this.pending.size;
-  }
-
   /** Resolves once every scheduled piece of work (including work scheduled meanwhile) is done. */
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
