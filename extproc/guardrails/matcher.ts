@@ -146,6 +146,18 @@ function record(hits: Hits, rules: number[], at: number): void {
   }
 }
 
+/**
+ * Whether keyword occurs in text at i, given that its first two characters do. A loop over the
+ * rest: String.prototype.startsWith cost ~50 ns a call (its argument checks), most of a keyword
+ * flood's scan.
+ */
+function tailMatches(text: string, keyword: string, i: number): boolean {
+  const length = keyword.length;
+  if (i + length > text.length) return false;
+  for (let j = 2; j < length; j++) if (text.charCodeAt(i + j) !== keyword.charCodeAt(j)) return false;
+  return true;
+}
+
 const pairFilters = new WeakMap<KeywordIndex, WeakMap<KeywordIndex, { aliased: Uint8Array; exact: Uint8Array; strided: Uint8Array }>>();
 
 /** The keywords of one case mode, bucketed by their first two characters. */
@@ -208,7 +220,7 @@ export class KeywordIndex {
       c1 = haystack.charCodeAt(i + 1);
       for (let k = head[pairKey(c0, c1)]!; k !== 0; k = next[k - 1]!) {
         const { keyword, rules } = entries[k - 1]!;
-        if (keyword.charCodeAt(0) === c0 && keyword.charCodeAt(1) === c1 && (keyword.length === 2 || haystack.startsWith(keyword, i))) record(hits, rules, i);
+        if (keyword.charCodeAt(0) === c0 && keyword.charCodeAt(1) === c1 && (keyword.length === 2 || tailMatches(haystack, keyword, i))) record(hits, rules, i);
       }
     }
   }
@@ -225,8 +237,6 @@ export class KeywordIndex {
     const csNext = csTables.next;
     const ciHead = ciTables.head;
     const ciNext = ciTables.next;
-    const csEntries = cs.entries;
-    const ciEntries = ci.entries;
     let filters = pairFilters.get(cs)?.get(ci);
     if (!filters) {
       // Bit 1: some case-sensitive keyword starts with this pair; bit 2: some insensitive one.
@@ -257,55 +267,90 @@ export class KeywordIndex {
       byCi.set(ci, filters);
     }
     const { aliased, exact, strided } = filters;
-    // toLowerCase() maps the Kelvin sign to an ASCII k; lower() uses it only when lower-casing
-    // keeps the length (see asciiLower), decided once, on the first Kelvin sign.
-    let kelvin = -1;
-    const low = (c: number): number => {
-      if (c >= 65 && c <= 90) return c + 32;
-      if (c !== 0x212a) return c;
-      if (kelvin < 0) kelvin = text.toLowerCase().length === text.length ? 107 : c;
-      return kelvin;
-    };
+    const scan: BothScan = { text, cs, ci, csHead, csNext, ciHead, ciNext, aliased, exact, hits, kelvin: -1 };
     const n = text.length;
-    /** Position i on its own: the pair filter, then the keywords of the pair. */
-    const check = (i: number): void => {
-      const c0 = text.charCodeAt(i);
-      const c1 = text.charCodeAt(i + 1);
-      const flags = (c0 | c1) < 128 ? exact[(c0 << 7) | c1]! : (aliased[pairKey(c0, c1)]! & 1) | (aliased[pairKey(low(c0), low(c1))]! & 2);
-      if (flags !== 0) verify(i, c0, c1, flags);
-    };
-    const verify = (i: number, c0: number, c1: number, flags: number): void => {
-      const l0 = low(c0);
-      const l1 = low(c1);
-      if (flags & 1) for (let k = csHead[pairKey(c0, c1)]!; k !== 0; k = csNext[k - 1]!) {
-        const { keyword, rules } = csEntries[k - 1]!;
-        if (keyword.charCodeAt(0) === c0 && keyword.charCodeAt(1) === c1 && (keyword.length === 2 || text.startsWith(keyword, i))) record(hits, rules, i);
-      }
-      if (flags & 2) for (let k = ciHead[pairKey(l0, l1)]!; k !== 0; k = ciNext[k - 1]!) {
-        const { keyword, rules } = ciEntries[k - 1]!;
-        if (keyword.charCodeAt(0) !== l0 || keyword.charCodeAt(1) !== l1 || i + keyword.length > text.length) continue;
-        let j = 2;
-        while (j < keyword.length && low(text.charCodeAt(i + j)) === keyword.charCodeAt(j)) j++;
-        if (j === keyword.length) record(hits, rules, i);
-      }
-    };
     // Every keyword start i has exactly one odd offset k in {i, i + 1}: reading the pair at odd
     // offsets only, one table read settles two positions (bits 1|2: a keyword may start at k;
-    // 4|8: at k - 1). Non-ASCII pairs take the per-position path.
+    // 4|8: at k - 1). Non-ASCII pairs take the per-position path. (check / verify are module
+    // functions, not closures made per call: a fresh closure per scan cost deopts for a wrong
+    // call target and kept the loop several times slower.)
     for (let k = 1; k + 1 < n; k += 2) {
       const a = text.charCodeAt(k);
       const b = text.charCodeAt(k + 1);
       if ((a | b) >= 128) {
-        check(k - 1);
-        check(k);
+        checkBoth(scan, k - 1);
+        checkBoth(scan, k);
         continue;
       }
       const f = strided[(a << 7) | b]!;
       if (f === 0) continue;
-      if (f & 12) check(k - 1);
-      if (f & 3) verify(k, a, b, f & 3);
+      if (f & 12) checkBoth(scan, k - 1);
+      if (f & 3) verifyBoth(scan, k, a, b, f & 3);
     }
-    if (n >= 2 && n % 2 === 0) check(n - 2); // its odd offset n - 1 has no pair
+    if (n >= 2 && n % 2 === 0) checkBoth(scan, n - 2); // its odd offset n - 1 has no pair
+  }
+  /** The entries of one index (for the module-level helpers of findBoth). */
+  static entriesOf(index: KeywordIndex): { keyword: string; rules: number[] }[] {
+    return index.entries;
+  }
+}
+
+/** State of one KeywordIndex.findBoth pass. */
+interface BothScan {
+  text: string;
+  cs: KeywordIndex;
+  ci: KeywordIndex;
+  csHead: Int32Array;
+  csNext: Int32Array;
+  ciHead: Int32Array;
+  ciNext: Int32Array;
+  aliased: Uint8Array;
+  exact: Uint8Array;
+  hits: Hits;
+  /**
+   * What the Kelvin sign lower-cases to: toLowerCase() maps it to an ASCII k, and lower() uses
+   * that only when lower-casing keeps the length (see asciiLower). -1: not decided yet (decided
+   * once, on the first Kelvin sign).
+   */
+  kelvin: number;
+}
+
+function lowBoth(scan: BothScan, c: number): number {
+  if (c >= 65 && c <= 90) return c + 32;
+  if (c !== 0x212a) return c;
+  if (scan.kelvin < 0) scan.kelvin = scan.text.toLowerCase().length === scan.text.length ? 107 : c;
+  return scan.kelvin;
+}
+
+/** Position i on its own: the pair filter, then the keywords of the pair. */
+function checkBoth(scan: BothScan, i: number): void {
+  const { text } = scan;
+  const c0 = text.charCodeAt(i);
+  const c1 = text.charCodeAt(i + 1);
+  const flags = (c0 | c1) < 128 ? scan.exact[(c0 << 7) | c1]! : (scan.aliased[pairKey(c0, c1)]! & 1) | (scan.aliased[pairKey(lowBoth(scan, c0), lowBoth(scan, c1))]! & 2);
+  if (flags !== 0) verifyBoth(scan, i, c0, c1, flags);
+}
+
+function verifyBoth(scan: BothScan, i: number, c0: number, c1: number, flags: number): void {
+  const { text, hits } = scan;
+  if (flags & 1) {
+    const entries = KeywordIndex.entriesOf(scan.cs);
+    for (let k = scan.csHead[pairKey(c0, c1)]!; k !== 0; k = scan.csNext[k - 1]!) {
+      const { keyword, rules } = entries[k - 1]!;
+      if (keyword.charCodeAt(0) === c0 && keyword.charCodeAt(1) === c1 && (keyword.length === 2 || tailMatches(text, keyword, i))) record(hits, rules, i);
+    }
+  }
+  if (flags & 2) {
+    const l0 = lowBoth(scan, c0);
+    const l1 = lowBoth(scan, c1);
+    const entries = KeywordIndex.entriesOf(scan.ci);
+    for (let k = scan.ciHead[pairKey(l0, l1)]!; k !== 0; k = scan.ciNext[k - 1]!) {
+      const { keyword, rules } = entries[k - 1]!;
+      if (keyword.charCodeAt(0) !== l0 || keyword.charCodeAt(1) !== l1 || i + keyword.length > text.length) continue;
+      let j = 2;
+      while (j < keyword.length && lowBoth(scan, text.charCodeAt(i + j)) === keyword.charCodeAt(j)) j++;
+      if (j === keyword.length) record(hits, rules, i);
+    }
   }
 }
 
@@ -560,10 +605,14 @@ interface DigitGroupPlan {
   sepKeys: number[];
   /** Single-character separators (for the boundary checks). */
   sepChars: number[];
-  /** Bounds on the first group's length over all layouts, and whether every layout has two groups or more. */
-  firstMin: number;
-  firstMax: number;
-  multiGroup: boolean;
+  /**
+   * Bounds on the first group's length over the one-group layouts and over the others (min >
+   * max: no such layout). A run that fits no one-group layout needs a separator after it.
+   */
+  singleMin: number;
+  singleMax: number;
+  multiMin: number;
+  multiMax: number;
 }
 
 function planDigitGroups(source: Extract<DetectionRule['source'], { kind: 'digit-groups' }>): DigitGroupPlan {
@@ -573,9 +622,17 @@ function planDigitGroups(source: Extract<DetectionRule['source'], { kind: 'digit
   }));
   const sepKeys = source.separators.filter((s) => s.length >= 1 && s.length <= 2).map((s) => gapKey(s.charCodeAt(0), s.length === 2 ? s.charCodeAt(1) : undefined));
   const sepChars = source.separators.filter((s) => s.length === 1).map((s) => s.charCodeAt(0));
-  const firstMin = Math.min(...layouts.map((l) => l.min[0]!));
-  const firstMax = Math.max(...layouts.map((l) => l.max[0]!));
-  return { layouts, sepKeys, sepChars, firstMin, firstMax, multiGroup: layouts.every((l) => l.min.length > 1) };
+  const single = layouts.filter((l) => l.min.length === 1);
+  const multi = layouts.filter((l) => l.min.length > 1);
+  return {
+    layouts,
+    sepKeys,
+    sepChars,
+    singleMin: Math.min(...single.map((l) => l.min[0]!)),
+    singleMax: Math.max(...single.map((l) => l.max[0]!)),
+    multiMin: Math.min(...multi.map((l) => l.min[0]!)),
+    multiMax: Math.max(...multi.map((l) => l.max[0]!)),
+  };
 }
 
 const plans = new WeakMap<object, DigitGroupPlan>();
@@ -587,16 +644,17 @@ function matchDigitGroupRule(ctx: ScanContext, compiled: CompiledRule, out: RawM
   if (!plan) plans.set(source, (plan = planDigitGroups(source)));
   const { text } = ctx;
   const { count, starts, ends, gaps } = ctx.digitRuns();
-  const { layouts, sepKeys, sepChars, firstMin, firstMax, multiGroup } = plan;
+  const { layouts, sepKeys, sepChars, singleMin, singleMax, multiMin, multiMax } = plan;
   const mixed = source.mixedSeparators ?? false;
   const parenFirst = source.parenthesisedFirstGroup ?? false;
   for (let i = 0; i < count; i++) {
     const firstStart = starts[i]!;
     const firstLength = ends[i]! - firstStart;
-    // What every layout would reject first: a first group of no layout's length, or no
-    // separator after it when every layout has more groups (floods of digits and '%25').
-    if (firstLength < firstMin || firstLength > firstMax) continue;
-    if (multiGroup && (gaps[i]! < 0 || !sepKeys.includes(gaps[i]!))) continue;
+    // What every layout would reject first: a first group of no one-group layout's length, and
+    // of no other layout's length or without a separator after it (floods of digits and '%25').
+    if (firstLength < singleMin || firstLength > singleMax) {
+      if (firstLength < multiMin || firstLength > multiMax || gaps[i]! < 0 || !sepKeys.includes(gaps[i]!)) continue;
+    }
     const before = firstStart > 0 ? text.charCodeAt(firstStart - 1) : -1;
     // Digits glued to letters (hex hashes, identifiers like v2, x86) never start a match.
     if (before >= 0 && isAlnum(before)) continue;
