@@ -2,6 +2,7 @@
 // the router-level ext_proc filter, one route + cluster per fallback chain (chain steps are
 // endpoint priorities, the retry policy walks them), the upstream ext_proc filter inside every
 // chain cluster, and the ext_proc cluster itself. Pure: the plan in, a JSON-able object out.
+import { applyPreparedFallbackFilter, FALLBACK_NAMESPACE, onTranslateOnly, stepHeaderFilter } from './prepared-fallback-filters.ts';
 
 export interface ChainStepEndpoint {
   /** provider/model id, echoed back to Switchboard through endpoint metadata */
@@ -35,8 +36,9 @@ export interface BootstrapPlan {
   caFile: string;
   accessLog: boolean;
   /**
-   * The router-level filter prepares attempt 1 itself (server.upstreamAffinity): the upstream
-   * filter is skipped on attempt 1 and runs only on retries.
+   * The router-level filter prepares attempt 1 itself (server.upstreamAffinity), and the next
+   * fallback steps too: a Lua upstream filter applies those, and the upstream ext_proc filter
+   * runs only for an attempt nothing was prepared for.
    */
   pretranslate: boolean;
 }
@@ -86,6 +88,8 @@ function routerExtProcFilter(plan: BootstrapPlan) {
       // allow_envoy: the x-envoy-* headers Envoy adds to responses are internal too, removed here.
       mutation_rules: { allow_all_routing: true, allow_envoy: true },
       route_cache_action: 'CLEAR',
+      // Fallbacks prepared with attempt 1, for the chain clusters' Lua filter.
+      ...(plan.pretranslate ? { metadata_options: { receiving_namespaces: { untyped: [FALLBACK_NAMESPACE] } } } : {}),
     },
   };
 }
@@ -111,26 +115,6 @@ function upstreamExtProcFilter(plan: BootstrapPlan, worker: number) {
       },
       request_attributes: ['xds.upstream_host_metadata'],
       mutation_rules: { allow_all_routing: true },
-    },
-  };
-}
-
-/**
- * Runs a filter only when the router is retrying: x-envoy-attempt-count (added to upstream
- * requests by include_request_attempt_count) is "1" on the first attempt.
- */
-function onRetriesOnly(filter: { name: string; typed_config: unknown }) {
-  return {
-    name: `${filter.name}.on_retries`,
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.common.matching.v3.ExtensionWithMatcher',
-      extension_config: filter,
-      xds_matcher: {
-        matcher_tree: {
-          input: { name: 'attempt', typed_config: { '@type': 'type.googleapis.com/envoy.type.matcher.v3.HttpRequestHeaderMatchInput', header_name: 'x-envoy-attempt-count' } },
-          exact_match_map: { map: { '1': { action: { name: 'skip', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter' } } } } },
-        },
-      },
     },
   };
 }
@@ -196,7 +180,9 @@ function chainCluster(plan: BootstrapPlan, chain: ChainPlan, worker: number) {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
         explicit_http_config: { http_protocol_options: {} },
         http_filters: [
-          plan.pretranslate ? onRetriesOnly(upstreamExtProcFilter(plan, worker)) : upstreamExtProcFilter(plan, worker),
+          ...(plan.pretranslate
+            ? [stepHeaderFilter(), applyPreparedFallbackFilter(), onTranslateOnly(upstreamExtProcFilter(plan, worker))]
+            : [upstreamExtProcFilter(plan, worker)]),
           { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec' } },
         ],
       },
@@ -246,6 +232,8 @@ function accessLogConfig() {
           transport_api_version: 'V3',
           grpc_service: { envoy_grpc: { cluster_name: EXTPROC_CLUSTER } },
           buffer_flush_interval: '0.2s',
+          // Which target each attempt went to (the journal join in extproc/pipeline/attempt-log.ts).
+          custom_tags: [{ tag: 'sb_target', metadata: { kind: { host: {} }, metadata_key: { key: 'switchboard', path: [{ key: 'target' }] } } }],
         },
         additional_response_headers_to_log: ['retry-after'],
       },

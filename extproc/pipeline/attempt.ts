@@ -42,11 +42,31 @@ function joinPath(basePath: string, path: string): string {
   return b + path;
 }
 
+export interface TranslatedAttempt {
+  provider: string;
+  model: string;
+  keyId: string;
+  /** Every header the attempt needs, pseudo-headers (:path, :authority, :method) included. */
+  set: Record<string, string>;
+  body: Uint8Array;
+  droppedParams: string[];
+}
+
+export type Translation =
+  | { ok: true; attempt: TranslatedAttempt }
+  /** `attempt`: the failure is the attempt's own outcome (keys cooling down, credentials), kept in its history. */
+  | { ok: false; error: GatewayErrorInfo; attempt?: { provider: string; model: string; keyId?: string; status: number } };
+
+export interface TranslateOptions {
+  /** Keys of the provider not to pick when another one is usable (used by an earlier step). */
+  avoidKeys?: ReadonlySet<string>;
+}
+
 /**
- * Translates the request for `target` ("provider/model") and records the attempt in the context.
- * `alsoRemove` are headers to drop besides those the previous attempt set (e.g. internal ones).
+ * Translates the request for `target` ("provider/model"): body, path, host and credentials.
+ * Changes nothing in the context; prepareAttempt and the prepared fallbacks record what they use.
  */
-export async function prepareAttempt(deps: AttemptDeps, ctx: RequestContext, target: string, now: number, alsoRemove: readonly string[]): Promise<PreparedAttempt> {
+export async function translateFor(deps: AttemptDeps, ctx: RequestContext, target: string, now: number, opts: TranslateOptions = {}): Promise<Translation> {
   const slash = target.indexOf('/');
   const providerName = target.slice(0, slash);
   const model = target.slice(slash + 1);
@@ -54,11 +74,10 @@ export async function prepareAttempt(deps: AttemptDeps, ctx: RequestContext, tar
   if (slash < 0 || !provider) return { ok: false, error: gatewayErrors.unavailable(`Unknown upstream target "${target}".`) };
 
   // Providers without keys (on-prem vLLM, Ollama) take requests unauthenticated.
-  const pick = provider.keys.length === 0 ? { exhausted: false as const, keyId: '' } : deps.keyPools().pick(providerName, now);
+  const pick = provider.keys.length === 0 ? { exhausted: false as const, keyId: '' } : pickKey(deps.keyPools(), providerName, now, opts.avoidKeys);
   if (pick.exhausted) {
-    ctx.attempts.push({ provider: providerName, model, status: 429 });
     const retryAfter = Math.max(1, Math.ceil((pick.until - now) / 1000));
-    return { ok: false, error: gatewayErrors.rateLimited(`provider ${providerName} (all keys cooling down)`, retryAfter) };
+    return { ok: false, error: gatewayErrors.rateLimited(`provider ${providerName} (all keys cooling down)`, retryAfter), attempt: { provider: providerName, model, status: 429 } };
   }
 
   const base = new URL(providerBaseUrl(provider));
@@ -71,7 +90,6 @@ export async function prepareAttempt(deps: AttemptDeps, ctx: RequestContext, tar
     clientWantsUsage: ctx.clientWantsUsage,
   });
   if (!built.ok) return { ok: false, error: built.error };
-  for (const p of built.droppedParams) if (!ctx.droppedParams.includes(p)) ctx.droppedParams.push(p);
 
   let wire: WireRequest = built.wire;
   let auth: Record<string, string>;
@@ -81,11 +99,8 @@ export async function prepareAttempt(deps: AttemptDeps, ctx: RequestContext, tar
       wire = await adapters.signBedrockRequest({ ...wire, headers: { ...wire.headers, host: base.host } }, deps.credentials.aws(providerName, pick.keyId), provider.region ?? 'us-east-1', new Date(now));
     }
   } catch (err) {
-    ctx.attempts.push({ provider: providerName, model, keyId: pick.keyId, status: 503 });
-    return { ok: false, error: gatewayErrors.unavailable((err as Error).message) };
+    return { ok: false, error: gatewayErrors.unavailable((err as Error).message), attempt: { provider: providerName, model, keyId: pick.keyId, status: 503 } };
   }
-  ctx.attempts.push({ provider: providerName, model, keyId: pick.keyId });
-
   const set: Record<string, string> = {
     ...wire.headers,
     ...auth,
@@ -95,10 +110,41 @@ export async function prepareAttempt(deps: AttemptDeps, ctx: RequestContext, tar
     'content-length': String(wire.body.length),
   };
   delete set.host;
-  const setNames = Object.keys(set).map((k) => k.toLowerCase());
+  return { ok: true, attempt: { provider: providerName, model, keyId: pick.keyId, set, body: wire.body, droppedParams: built.droppedParams } };
+}
+
+/** A weighted pick that prefers a key no earlier step of this request holds. */
+function pickKey(pools: KeyPoolPort, provider: string, now: number, avoid: ReadonlySet<string> | undefined) {
+  const first = pools.pick(provider, now);
+  if (first.exhausted || !avoid?.has(first.keyId)) return first;
+  // A few more draws: a pool whose only usable key is avoided keeps that key.
+  for (let i = 0; i < 4; i++) {
+    const again = pools.pick(provider, now);
+    if (!again.exhausted && !avoid.has(again.keyId)) return again;
+  }
+  return first;
+}
+
+/** Lower-case names of the non-pseudo headers an attempt sets. */
+export const upstreamHeaderNames = (set: Record<string, string>) => Object.keys(set).map((k) => k.toLowerCase()).filter((n) => !n.startsWith(':'));
+
+/**
+ * Translates the request for `target` ("provider/model") and records the attempt in the context.
+ * `alsoRemove` are headers to drop besides those the previous attempt set (e.g. internal ones).
+ */
+export async function prepareAttempt(deps: AttemptDeps, ctx: RequestContext, target: string, now: number, alsoRemove: readonly string[]): Promise<PreparedAttempt> {
+  const t = await translateFor(deps, ctx, target, now);
+  if (!t.ok) {
+    if (t.attempt) ctx.attempts.push(t.attempt);
+    return { ok: false, error: t.error };
+  }
+  const { attempt } = t;
+  for (const p of attempt.droppedParams) if (!ctx.droppedParams.includes(p)) ctx.droppedParams.push(p);
+  ctx.attempts.push({ provider: attempt.provider, model: attempt.model, keyId: attempt.keyId });
+  const setNames = Object.keys(attempt.set).map((k) => k.toLowerCase());
   // Envoy reuses one header map for every retry: drop what the previous attempt set.
   const remove = new Set<string>([...alsoRemove, ...PROVIDER_AUTH_HEADERS, ...ctx.headersSetUpstream]);
   for (const n of setNames) remove.delete(n);
   ctx.headersSetUpstream = setNames.filter((n) => !n.startsWith(':'));
-  return { ok: true, set, remove: [...remove], body: wire.body, keyId: pick.keyId };
+  return { ok: true, set: attempt.set, remove: [...remove], body: attempt.body, keyId: attempt.keyId };
 }

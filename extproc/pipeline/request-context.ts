@@ -3,6 +3,7 @@
 // pinned to the process that made the decision (per-worker clusters), so lookups hit.
 import type { IngressDialect, Usage } from '../../provider-adapters/contract.ts';
 import type { AttemptRecord, GuardrailFinding, Principal, Target } from './ports.ts';
+import type { PreparedStep } from './prepared-fallbacks.ts';
 
 export interface RequestContext {
   requestId: string;
@@ -24,6 +25,8 @@ export interface RequestContext {
   /** Headers the previous attempt set upstream; Envoy reuses one header map for every retry. */
   headersSetUpstream: string[];
   droppedParams: string[];
+  /** Fallback steps prepared up front for Envoy to apply without asking, by target. */
+  preparedSteps?: Map<string, PreparedStep>;
   findings: GuardrailFinding[];
   governanceHeaders: Record<string, string>;
   reserved: boolean;

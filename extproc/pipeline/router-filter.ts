@@ -15,6 +15,7 @@ import type { ContextRegistry, RequestContext } from './request-context.ts';
 import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, PricingPort, Principal, RoutingPort } from './ports.ts';
 import type { ProviderConfig } from '../config/providers-schema.ts';
 import { prepareAttempt, type AttemptDeps } from './attempt.ts';
+import { prepareFallbacks, type PreparedFallbackLimits, type PreparedStep } from './prepared-fallbacks.ts';
 import type { AttemptJournal } from './attempt-log.ts';
 import type { AfterResponse } from './after-response.ts';
 import { countTextTokens } from '../../provider-adapters/canonical/tokens.ts';
@@ -50,6 +51,8 @@ export interface RouterFilterDeps {
    * filter for it. Mesh (the upstream filter may land on another pod): leave every attempt to it.
    */
   pretranslate: boolean;
+  /** With pretranslate: which later chain steps to prepare up front for Envoy's Lua filter. */
+  preparedFallbacks: () => PreparedFallbackLimits;
   /** Settling and the audit record run here, after the answer is on its way. */
   afterResponse: AfterResponse;
 }
@@ -317,6 +320,14 @@ export class RouterFilter implements StreamHandler {
     }
     // Attempts that could not be prepared never reach Envoy, so they are not Envoy's to log.
     this.ctx.attempts = this.ctx.attempts.slice(-1);
+    const first = this.ctx.attempts[0]!;
+    const fallbacks = await prepareFallbacks(this.deps.attempts, this.ctx, { provider: first.provider, keyId: prepared.keyId, set: prepared.set }, now, this.deps.preparedFallbacks());
+    if (fallbacks.metadata) {
+      this.ctx.preparedSteps = fallbacks.steps;
+      // An attempt the upstream filter translates must clear whatever a prepared one set.
+      this.ctx.headersSetUpstream = fallbacks.headerNames;
+      this.deps.journal.expect(this.requestId, fallbacks.candidates, now);
+    }
     this.deps.registry.put(this.ctx);
     this.phase = 'upstream';
     return {
@@ -330,6 +341,7 @@ export class RouterFilter implements StreamHandler {
           clear_route_cache: true,
         },
       },
+      ...(fallbacks.metadata ? { dynamic_metadata: fallbacks.metadata } : {}),
     };
   }
 
@@ -349,6 +361,7 @@ export class RouterFilter implements StreamHandler {
     }
     this.phase = 'response';
     const [provider = '', model = ''] = this.upstreamTarget.split('/', 2).length === 2 ? splitTarget(this.upstreamTarget) : ['', ''];
+    reconcileAttempts(ctx, this.upstreamTarget, this.attemptCount);
     const last = ctx.attempts[ctx.attempts.length - 1];
     if (last) last.status = this.responseStatus;
     const contentType = h.get('content-type') ?? '';
@@ -482,6 +495,7 @@ export class RouterFilter implements StreamHandler {
     const ctx = this.ctx;
     if (!ctx) return;
     this.deps.registry.delete(ctx.requestId);
+    this.deps.journal.finish(ctx.requestId, this.deps.clock.now());
     this.deps.afterResponse.run(() => this.settleAndAudit(ctx, status, outcome, provider, model));
   }
 
@@ -554,6 +568,39 @@ export function parseContextHeader(v: string | undefined): { dialect: IngressDia
   const [dialect, s, u, pm] = v.split(';');
   if (!dialect) return null;
   return { dialect: dialect as IngressDialect, stream: s === 's', wantsUsage: u === 'u', ...(pm ? { pathModel: decodeURIComponent(pm) } : {}) };
+}
+
+/**
+ * Brings the attempt history in line with what Envoy reports once a response arrives: the
+ * target that answered and how many attempts it took. Attempts Envoy's Lua filter made from a
+ * prepared fallback never passed through Switchboard; the one that answered is known exactly,
+ * earlier ones are the chain's prepared steps in order (their status comes with the access log).
+ */
+export function reconcileAttempts(ctx: RequestContext, answeredBy: string, attemptCount: number): void {
+  const prepared = ctx.preparedSteps;
+  if (!prepared || !answeredBy) return;
+  const key = (a: { provider: string; model: string }) => `${a.provider}/${a.model}`;
+  const listed = new Set(ctx.attempts.map(key));
+  const add = (s: PreparedStep) => {
+    ctx.attempts.push({ provider: s.provider, model: s.model, ...(s.keyId ? { keyId: s.keyId } : {}) });
+    for (const p of s.droppedParams) if (!ctx.droppedParams.includes(p)) ctx.droppedParams.push(p);
+  };
+  const answered = prepared.get(answeredBy);
+  if (answered && !listed.has(answeredBy)) add(answered);
+  let missing = attemptCount - ctx.attempts.length;
+  for (const t of ctx.chain.map(key)) {
+    if (missing <= 0) break;
+    const step = prepared.get(t);
+    if (step && t !== answeredBy && !listed.has(t)) {
+      add(step);
+      missing--;
+    }
+  }
+  // Envoy walks the chain's priorities in order.
+  const order = new Map(ctx.chain.map((t, i) => [key(t), i]));
+  ctx.attempts.sort((a, b) => (order.get(key(a)) ?? 0) - (order.get(key(b)) ?? 0));
+  // Fewer attempts than listed: Envoy sent attempt 1 elsewhere (its first step was ejected).
+  if (ctx.attempts.length > attemptCount) ctx.attempts.splice(0, ctx.attempts.length - attemptCount);
 }
 
 function splitTarget(t: string): [string, string] {

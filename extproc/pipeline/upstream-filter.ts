@@ -1,6 +1,7 @@
 // The upstream ext_proc filter: Envoy runs it inside the chain cluster after it picked the
-// endpoint, on every retry (attempt 1 was prepared by the router-level filter, and a matcher on
-// x-envoy-attempt-count skips this filter then). It translates the request for the provider and
+// endpoint, for every attempt in a mesh, and standalone only for an attempt nothing was prepared
+// for (the router-level filter prepares attempt 1 and the next fallback steps; a Lua filter marks
+// the others, envoy/prepared-fallback-filters.ts). It translates the request for the provider and
 // model of that step, injects that provider's credentials and answers the headers message with
 // CONTINUE_AND_REPLACE, so Envoy never ships the body to Switchboard again.
 import type { Logger } from 'pino';
@@ -9,6 +10,7 @@ import type { ProviderConfig } from '../config/providers-schema.ts';
 import { attribute, BodySendMode, bodyBytes, headerMap, immediate, ResponseStatus, setHeaders, type ProcessingRequest, type ProcessingResponse } from '../server/messages.ts';
 import type { StreamHandler } from '../server/processing-stream.ts';
 import { CHAIN_HEADER } from '../../envoy/bootstrap.ts';
+import { TRANSLATE_HEADER } from '../../envoy/prepared-fallback-filters.ts';
 import { CONTEXT_HEADER, parseContextHeader } from './router-filter.ts';
 import type { ContextRegistry, RequestContext } from './request-context.ts';
 import type { Clock, CredentialsPort, KeyPoolPort, Principal } from './ports.ts';
@@ -109,7 +111,7 @@ export class UpstreamFilter implements StreamHandler {
   }
 
   private async translateAttempt(ctx: RequestContext, phase: 'request_headers' | 'request_body'): Promise<ProcessingResponse> {
-    const prepared = await prepareAttempt(this.deps, ctx, this.target, this.deps.clock.now(), [CHAIN_HEADER, CONTEXT_HEADER]);
+    const prepared = await prepareAttempt(this.deps, ctx, this.target, this.deps.clock.now(), [CHAIN_HEADER, CONTEXT_HEADER, TRANSLATE_HEADER]);
     if (!prepared.ok) return errorReply(prepared.error);
     const common = {
       status: ResponseStatus.CONTINUE_AND_REPLACE,

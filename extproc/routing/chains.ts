@@ -65,17 +65,38 @@ export function buildChain(
   return spec;
 }
 
-/** The chain without its first `skip` steps (skip >= 1), or undefined when nothing is left. */
-export function chainSuffix(chain: ChainSpec, skip: number): ChainSpec | undefined {
-  const targets = chain.targets.slice(skip);
+/** The chain with only the steps at `keep` (ascending indices), or undefined when none is left. */
+export function chainSubsequence(chain: ChainSpec, keep: readonly number[]): ChainSpec | undefined {
+  const targets = keep.map((i) => chain.targets[i]).filter((t): t is Target => t !== undefined);
   if (targets.length === 0) return undefined;
-  const contextLengthStep = chain.contextLengthStep !== undefined && chain.contextLengthStep >= skip ? chain.contextLengthStep - skip : undefined;
-  return { id: chainId(targets, chain.retry, contextLengthStep), targets, retry: chain.retry, ...(contextLengthStep !== undefined ? { contextLengthStep } : {}) };
+  const cl = chain.contextLengthStep !== undefined ? keep.indexOf(chain.contextLengthStep) : -1;
+  return { id: chainId(targets, chain.retry, cl >= 0 ? cl : undefined), targets, retry: chain.retry, ...(cl >= 0 ? { contextLengthStep: cl } : {}) };
 }
 
-export function chainSuffixes(chain: ChainSpec): ChainSpec[] {
+/** The chain without its first `skip` steps (skip >= 1), or undefined when nothing is left. */
+export function chainSuffix(chain: ChainSpec, skip: number): ChainSpec | undefined {
+  return chainSubsequence(chain, chain.targets.map((_, i) => i).slice(skip));
+}
+
+/** Chains up to this long get every subsequence provisioned (2^n - 1); longer ones their suffixes. */
+export const MAX_CHAIN_FOR_SUBSEQUENCES = 4;
+
+/**
+ * The chains a decision may switch to when some steps' keys are all cooling down: every
+ * order-keeping subsequence (short chains) or every suffix (longer ones), the chain itself excluded.
+ */
+export function chainVariants(chain: ChainSpec): ChainSpec[] {
+  const n = chain.targets.length;
   const out: ChainSpec[] = [];
-  for (let skip = 1; skip < chain.targets.length; skip++) {
+  if (n <= MAX_CHAIN_FOR_SUBSEQUENCES) {
+    for (let mask = 1; mask < (1 << n) - 1; mask++) {
+      const keep = chain.targets.map((_, i) => i).filter((i) => mask & (1 << i));
+      const sub = chainSubsequence(chain, keep);
+      if (sub) out.push(sub);
+    }
+    return out;
+  }
+  for (let skip = 1; skip < n; skip++) {
     const suffix = chainSuffix(chain, skip);
     if (suffix) out.push(suffix);
   }

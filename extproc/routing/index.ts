@@ -43,7 +43,7 @@ export type {
   RuleExplanation,
 } from './router.ts';
 export type { CriterionCheck, Criterion } from './match.ts';
-export { CHAIN_HEADER, chainId, chainSuffix, chainSuffixes } from './chains.ts';
+export { CHAIN_HEADER, chainId, chainSubsequence, chainSuffix, chainVariants } from './chains.ts';
 export type { ChainSpec } from './chains.ts';
 export type { RetryPolicy } from './retry-policy.ts';
 export { listChains } from './list-chains.ts';

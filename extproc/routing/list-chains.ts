@@ -1,7 +1,7 @@
 // Every chain a decision can return, for the Envoy config generator: one cluster and one route
 // per entry. Per-key fallback overrides multiply with every target a rule can pick, because a key
 // may match any rule; identical override lists are counted once.
-import { chainSuffixes, type ChainSpec } from './chains.ts';
+import { chainVariants, type ChainSpec } from './chains.ts';
 import { compileRules, overrideChain } from './compile.ts';
 import type { RouterConfig } from './schema.ts';
 import type { Target } from './target.ts';
@@ -13,7 +13,7 @@ export interface KeyChainOverride {
   fallbacks?: readonly Target[];
 }
 
-export function listChains(config: RouterConfig, keys: readonly KeyChainOverride[] = [], opts: { suffixes?: boolean } = {}): ChainSpec[] {
+export function listChains(config: RouterConfig, keys: readonly KeyChainOverride[] = [], opts: { variants?: boolean } = {}): ChainSpec[] {
   const byId = new Map<string, ChainSpec>();
   const overrides = new Map<string, readonly Target[]>();
   for (const key of keys) {
@@ -28,10 +28,11 @@ export function listChains(config: RouterConfig, keys: readonly KeyChainOverride
       }
     }
   }
-  // Every suffix too: when a step's provider has all keys cooling down, the decision starts the
-  // chain further on instead of sending an attempt that can only fail.
-  if (opts.suffixes !== false) for (const chain of [...byId.values()]) {
-    for (const suffix of chainSuffixes(chain)) byId.set(suffix.id, suffix);
+  // The chain without some of its steps too: when a step's provider has all keys cooling down,
+  // the decision leaves that step out instead of sending an attempt that can only fail (Envoy
+  // does not retry an upstream filter's local reply, so the chain could not move on past it).
+  if (opts.variants !== false) for (const chain of [...byId.values()]) {
+    for (const variant of chainVariants(chain)) byId.set(variant.id, variant);
   }
   return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
 }

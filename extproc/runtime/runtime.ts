@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.ts';
 import { resolveCredentials, type ResolvedCredentials } from '../config/credentials.ts';
-import { chainSuffix, createRouter, HealthTracker, KeyPool, listChains } from '../routing/index.ts';
+import { chainSubsequence, chainSuffix, createRouter, HealthTracker, KeyPool, listChains } from '../routing/index.ts';
 import { Authenticator } from '../auth/authenticate.ts';
 import { CombinedKeyLookup, ConfigKeyLookup, DynamicKeyStore } from '../auth/key-store.ts';
 import { keyHashSecretFromEnv } from '../auth/virtual-key.ts';
@@ -162,19 +162,28 @@ export class Runtime {
             const s = chainSuffix(spec, skip);
             return s && chainIds.has(s.id) ? { chainId: s.id, chain: s.targets } : undefined;
           };
-          // Start the chain at the first step whose provider has a key that is not cooling down.
+          // Leave out every step whose provider has all keys cooling down: Envoy would send it an
+          // attempt that can only fail, and cannot retry past an upstream filter's local reply.
           const now = this.deps.clock.now();
           let soonest = Infinity;
-          for (let skip = 0; skip < d.chain.length; skip++) {
-            const step = d.chain[skip]!;
-            const at = keyPools.availableAt(step.provider, now);
-            if (at === 0) {
-              if (skip === 0) return { ...d, suffix };
-              const s = suffix(skip);
-              if (!s) return { ...d, suffix };
-              return { ...d, chainId: s.chainId, chain: s.chain, primary: s.chain[0]!, suffix: (more: number) => suffix(skip + more) };
+          const keep: number[] = [];
+          for (let i = 0; i < d.chain.length; i++) {
+            const at = keyPools.availableAt(d.chain[i]!.provider, now);
+            if (at === 0) keep.push(i);
+            else soonest = Math.min(soonest, at);
+          }
+          if (keep.length === d.chain.length) return { ...d, suffix };
+          if (keep.length > 0) {
+            const sub = chainSubsequence(spec, keep);
+            const use = sub && chainIds.has(sub.id) ? sub : chainSuffix(spec, keep[0]!);
+            if (use && chainIds.has(use.id)) {
+              const tail = (skip: number) => {
+                const s = chainSuffix(use, skip);
+                return s && chainIds.has(s.id) ? { chainId: s.id, chain: s.targets } : undefined;
+              };
+              return { ...d, chainId: use.id, chain: use.targets, primary: use.targets[0]!, ...(use.contextLengthStep !== undefined ? { contextLengthStep: use.contextLengthStep } : {}), suffix: tail };
             }
-            soonest = Math.min(soonest, at);
+            return { ...d, suffix };
           }
           return { ok: false, reason: 'keys_cooling_down', retryAfterSeconds: Math.max(1, Math.ceil((soonest - now) / 1000)) };
         },
@@ -287,6 +296,11 @@ export class Runtime {
       },
       journal: this.journal,
       pretranslate: this.snapshot.config.server.upstreamAffinity,
+      preparedFallbacks: () => {
+        const s = snap().config.server;
+        // SigV4 signatures are refused once their timestamp is 15 minutes old.
+        return { ...s.preparedFallbacks, signedRequests: s.requestTimeoutMs <= 10 * 60_000 };
+      },
       afterResponse: this.afterResponse,
     });
   }

@@ -124,3 +124,19 @@ export function bodyBytes(body: HttpBody | undefined): Uint8Array {
   const b = body?.body;
   return b instanceof Uint8Array ? b : EMPTY;
 }
+
+/** A plain JSON-like value as google.protobuf.Value (protobufjs object shape). */
+export function protoValue(v: unknown): ProtoValue {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(protoValue) } };
+  if (v && typeof v === 'object') return { structValue: protoStruct(v as Record<string, unknown>) };
+  return { stringValue: '' };
+}
+
+export function protoStruct(o: Record<string, unknown>): ProtoStruct {
+  const fields: Record<string, ProtoValue> = {};
+  for (const [k, v] of Object.entries(o)) fields[k] = protoValue(v);
+  return { fields };
+}

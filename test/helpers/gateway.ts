@@ -18,16 +18,19 @@ export interface TestGateway {
   gw: GatewayHandle;
   url: string;
   dir: string;
+  /** Envoy's admin interface (stats, config dump). */
+  envoyAdminUrl: string;
   configFile: string;
   writeConfig(yaml: string): void;
   stop(): Promise<void>;
 }
 
 /** `body` is the gateway.yaml without its server section; the harness adds ports and state dir. */
-export async function startTestGateway(body: string, opts: { env?: Record<string, string>; workers?: number } = {}): Promise<TestGateway> {
+/** `server`: extra lines for the server section, e.g. `preparedFallbacks: { steps: 1 }`. */
+export async function startTestGateway(body: string, opts: { env?: Record<string, string>; workers?: number; server?: string } = {}): Promise<TestGateway> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-it-'));
   const [listen, admin, envoyAdmin] = [await freePort(), await freePort(), await freePort()];
-  const server = `server:\n  listener: { host: 127.0.0.1, port: ${listen} }\n  admin: { host: 127.0.0.1, port: ${admin} }\n  envoyAdmin: { host: 127.0.0.1, port: ${envoyAdmin} }\n  workers: ${opts.workers ?? 1}\n  stateDir: ${dir}/state\n  drainTimeoutMs: 2000\n`;
+  const server = `server:\n  listener: { host: 127.0.0.1, port: ${listen} }\n  admin: { host: 127.0.0.1, port: ${admin} }\n  envoyAdmin: { host: 127.0.0.1, port: ${envoyAdmin} }\n  workers: ${opts.workers ?? 1}\n  stateDir: ${dir}/state\n  drainTimeoutMs: 2000\n${opts.server ? `  ${opts.server}\n` : ''}`;
   const configFile = path.join(dir, 'gateway.yaml');
   const writeConfig = (yaml: string) => writeFileSync(configFile, server + yaml);
   writeConfig(body);
@@ -40,6 +43,7 @@ export async function startTestGateway(body: string, opts: { env?: Record<string
   return {
     gw,
     url: gw.url,
+    envoyAdminUrl: `http://127.0.0.1:${envoyAdmin}`,
     dir,
     configFile,
     writeConfig,

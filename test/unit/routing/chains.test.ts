@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { buildChain, chainId, chainSuffixes } from '../../../extproc/routing/chains.ts';
+import { buildChain, chainId, chainSubsequence, chainSuffix, chainVariants } from '../../../extproc/routing/chains.ts';
 import { listChains } from '../../../extproc/routing/list-chains.ts';
 import type { KeyChainOverride } from '../../../extproc/routing/list-chains.ts';
 import { resolveRetryPolicy } from '../../../extproc/routing/retry-policy.ts';
@@ -56,20 +56,30 @@ describe('listChains', () => {
 
   test('lists each distinct chain once, with override lists de-duplicated', () => {
     // 13 configured targets; summaries and tiny-gpt4o both route to openai/gpt-4o-mini alone:
-    // 12 decided chains. Their suffixes (a step whose keys all cool down is skipped) add the 4
-    // that are not already chains of their own.
-    expect(listChains(exampleConfig, [], { suffixes: false })).toHaveLength(12);
-    expect(listChains(exampleConfig)).toHaveLength(12 + 4);
+    // 12 decided chains. Their order-keeping subsequences (steps whose keys all cool down are
+    // left out) add the 9 that are not already chains of their own.
+    expect(listChains(exampleConfig, [], { variants: false })).toHaveLength(12);
+    expect(listChains(exampleConfig)).toHaveLength(12 + 9);
     // Overrides keep only (head, retry policy, context-length step): 10 distinct heads, since
     // azure gpt-4o (acme, smart) and openai gpt-4o (smart, alias) head two rules each.
     // [mistral] adds 10 chains; [] adds a head-only chain for the 4 heads that always had
     // fallbacks (vip, weeknights, claude-family x2); the other 6 head-only chains exist already.
-    expect(listChains(exampleConfig, keys, { suffixes: false })).toHaveLength(12 + 10 + 4);
+    expect(listChains(exampleConfig, keys, { variants: false })).toHaveLength(12 + 10 + 4);
   });
 
   test('every suffix of every chain is listed, so skipping cooled-down steps finds a cluster', () => {
     const ids = new Set(listChains(exampleConfig, keys).map((c) => c.id));
-    for (const chain of listChains(exampleConfig, keys)) for (const suffix of chainSuffixes(chain)) expect(ids.has(suffix.id)).toBe(true);
+    for (const chain of listChains(exampleConfig, keys)) for (let skip = 1; skip < chain.targets.length; skip++) expect(ids.has(chainSuffix(chain, skip)!.id)).toBe(true);
+  });
+
+  test('every order-keeping subsequence of a short chain is listed, so any cooled-down step can be left out', () => {
+    const ids = new Set(listChains(exampleConfig, keys).map((c) => c.id));
+    const three = listChains(exampleConfig, keys).find((c) => c.targets.length === 3)!;
+    for (const keep of [[0], [1], [2], [0, 1], [0, 2], [1, 2]]) expect(ids.has(chainSubsequence(three, keep)!.id)).toBe(true);
+    // The context-length step keeps its role, renumbered, or is gone with its step.
+    expect(chainSubsequence(three, [0, 2])!.contextLengthStep).toBe(three.contextLengthStep === 2 ? 1 : undefined);
+    expect(chainSubsequence(three, [0, 1])!.contextLengthStep).toBeUndefined();
+    expect(chainVariants({ ...three, targets: [...three.targets, ...three.targets, ...three.targets].slice(0, 5) })).toHaveLength(4);
   });
 
   test('every chain starts with its primary and carries its retry policy', () => {
