@@ -34,7 +34,7 @@
 // Options (env): BENCH_FB_RATE (50 rps, all classes together), BENCH_FB_SEC (120),
 // BENCH_FB_WARMUP_SEC (5), BENCH_FB_LATENCY_MS (20, both simulators), BENCH_FB_FAIL_MS (20),
 // BENCH_FB_FAIL_STATUS (500), BENCH_FB_WORKERS (1), BENCH_FB_NO_FLOOR=1 (skip Envoy alone),
-// BENCH_FB_ARRIVALS (poisson | uniform), BENCH_FB_SEED (42),
+// BENCH_FB_ARRIVALS (poisson | uniform), BENCH_FB_SEED (42), BENCH_FB_PREPARED_STEPS (gateway default),
 // BENCH_FB_TRACE=1 (load bench/fallback-trace.ts into the workers: the upstream filter handler's
 // own time on attempt 2 and the workers' event-loop delay).
 // Output: a table on stdout, bench/out/fallback.json. Exits non-zero on any setup error; every
@@ -71,6 +71,9 @@ const FAIL_STATUS = num('BENCH_FB_FAIL_STATUS', 500);
 const WORKERS = num('BENCH_FB_WORKERS', 1);
 const FLOOR = !env.BENCH_FB_NO_FLOOR;
 const TRACE = !!env.BENCH_FB_TRACE;
+// server.preparedFallbacks.steps for the gateway (default: the gateway's own default, 2); 0 sends
+// every fallback through the upstream ext_proc filter, as before prepared fallbacks existed.
+const PREPARED_STEPS = env.BENCH_FB_PREPARED_STEPS !== undefined ? Number(env.BENCH_FB_PREPARED_STEPS) : undefined;
 const TIMEOUT_MS = 10_000;
 // Arrivals: 'poisson' (exponential gaps, seeded) or 'uniform' (exactly 1000 / RATE ms apart).
 const ARRIVALS = env.BENCH_FB_ARRIVALS === 'uniform' ? 'uniform' : 'poisson';
@@ -298,7 +301,7 @@ function gatewayYaml(ports: { listen: number; admin: number; envoyAdmin: number 
   workers: ${WORKERS}
   stateDir: ${stateDir}
   drainTimeoutMs: 2000
-providers:
+${PREPARED_STEPS !== undefined ? `  preparedFallbacks: { steps: ${PREPARED_STEPS} }\n` : ''}providers:
   pri: { type: openai, baseUrl: ${primaryUrl}/v1, keys: [{ id: k1, secret: { env: BENCH_SIM_KEY } }] }
   fbo: { type: openai, baseUrl: ${fallbackUrl}/v1, keys: [{ id: k1, secret: { env: BENCH_SIM_KEY } }] }
   fba: { type: anthropic, baseUrl: ${fallbackUrl}, keys: [{ id: k1, secret: { env: BENCH_SIM_KEY } }] }
@@ -318,7 +321,7 @@ const asArr = (v: unknown) => v as Json[];
 
 /**
  * Envoy alone with the gateway's own chain cluster, route and retry policy: the gateway's
- * bootstrap with every ext_proc piece taken out. The client names the chain with the route
+ * bootstrap with every Switchboard piece taken out (ext_proc filters, the prepared-fallback filters). The client names the chain with the route
  * header that the router-level filter would have set.
  */
 function floorBootstrap(gwBootstrap: Json, ports: { listen: number; admin: number }, fallbackTarget: string): { bootstrap: Json; chainHeaderValue: string; retryPolicy: unknown } {
@@ -335,7 +338,8 @@ function floorBootstrap(gwBootstrap: Json, ports: { listen: number; admin: numbe
   });
   if (!chain) throw new Error(`no chain cluster ${PRIMARY} -> ${fallbackTarget} in the gateway bootstrap`);
   const proto = asObj(asObj(chain.typed_extension_protocol_options)['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']);
-  proto.http_filters = asArr(proto.http_filters).filter((f) => !String(f.name).startsWith('envoy.filters.http.ext_proc'));
+  // Only the upstream codec stays: the step header, the Lua filter and ext_proc are Switchboard's.
+  proto.http_filters = asArr(proto.http_filters).filter((f) => f.name === 'envoy.filters.http.upstream_codec');
   sr.clusters = [chain];
   const listener = asArr(sr.listeners)[0]!;
   listener.name = 'floor';
@@ -560,6 +564,8 @@ function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: numb
     `Open loop ${RATE} rps (${ARRIVALS} arrivals, seed ${SEED}) for ${DURATION_SEC} s (+${WARMUP_SEC} s warm-up), ${CLASSES.length} classes interleaved (each cycle of ${CLASSES.length} in a seeded random order); ~4 KB OpenAI chat body; simulator latency L = ${LATENCY_MS} ms; the primary fails marked requests with ${FAIL_STATUS} after F = ${FAIL_MS} ms (configured).`,
   );
   L.push(`Retry policy (gateway and Envoy alone): \`${JSON.stringify(retryPolicy)}\``);
+  L.push('');
+  L.push(`Prepared fallbacks (server.preparedFallbacks.steps): ${PREPARED_STEPS ?? '2 (default)'}${PREPARED_STEPS === 0 ? ': every fallback is translated by the upstream ext_proc filter' : ': a fallback is applied by Envoy\'s Lua upstream filter'}.`);
   L.push('');
   L.push('| class | samples | mismatched | latency p50 | p90 | p99 | max | simulator time p50 | non-provider p50 | p90 | p99 | due -> 1st attempt p50 | last attempt -> client p50 | primary failure F p50 / p99 | retry gap p50 / p90 / p99 |');
   L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
