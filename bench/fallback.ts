@@ -71,7 +71,7 @@ const FAIL_STATUS = num('BENCH_FB_FAIL_STATUS', 500);
 const WORKERS = num('BENCH_FB_WORKERS', 1);
 const FLOOR = !env.BENCH_FB_NO_FLOOR;
 const TRACE = !!env.BENCH_FB_TRACE;
-// server.preparedFallbacks.steps for the gateway (default: the gateway's own default, 2); 0 sends
+// server.preparedFallbacks.steps for the gateway (default: the gateway's own default, 1); 0 sends
 // every fallback through the upstream ext_proc filter, as before prepared fallbacks existed.
 const PREPARED_STEPS = env.BENCH_FB_PREPARED_STEPS !== undefined ? Number(env.BENCH_FB_PREPARED_STEPS) : undefined;
 const TIMEOUT_MS = 10_000;
@@ -565,7 +565,7 @@ function markdown(machine: Json & { loadavgAtStart: number[]; loadavgAtEnd: numb
   );
   L.push(`Retry policy (gateway and Envoy alone): \`${JSON.stringify(retryPolicy)}\``);
   L.push('');
-  L.push(`Prepared fallbacks (server.preparedFallbacks.steps): ${PREPARED_STEPS ?? '2 (default)'}${PREPARED_STEPS === 0 ? ': every fallback is translated by the upstream ext_proc filter' : ': a fallback is applied by Envoy\'s Lua upstream filter'}.`);
+  L.push(`Prepared fallbacks (server.preparedFallbacks.steps): ${PREPARED_STEPS ?? '1 (default)'}${PREPARED_STEPS === 0 ? ': every fallback is translated by the upstream ext_proc filter' : ': a fallback is applied by Envoy\'s Lua upstream filter'}.`);
   L.push('');
   L.push('| class | samples | mismatched | latency p50 | p90 | p99 | max | simulator time p50 | non-provider p50 | p90 | p99 | due -> 1st attempt p50 | last attempt -> client p50 | primary failure F p50 / p99 | retry gap p50 / p90 / p99 |');
   L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');

@@ -31,15 +31,17 @@ export const serverSchema = z
      */
     upstreamAffinity: z.boolean().default(true),
     /**
-     * With upstreamAffinity: the next fallback steps are translated with attempt 1 and handed to
-     * Envoy, whose Lua upstream filter applies one on a retry without a round trip here (a
-     * fallback then costs ~0.2 ms over Envoy's own retry instead of ~1 ms). Costs one more
-     * translation per prepared step on every request; steps: 0 leaves every retry to the
-     * upstream ext_proc filter. Larger translated bodies are left to it too.
+     * With upstreamAffinity: the next `steps` fallback steps are translated with attempt 1 and
+     * handed to Envoy, whose Lua upstream filter applies one on a retry without a round trip here
+     * (a fallback then costs ~0.2 ms over Envoy's own retry instead of ~1 ms). Costs ~50 µs of
+     * worker CPU per prepared step on every request with a fallback (4 KB body,
+     * bench/prepared-fallbacks.ts); 1 covers the first fallback, raise it for chains where double
+     * failures matter; 0 leaves every retry to the upstream ext_proc filter. Translated bodies
+     * over maxBodyBytes are left to it too.
      */
     preparedFallbacks: z
       .strictObject({
-        steps: z.number().int().min(0).max(8).default(2),
+        steps: z.number().int().min(0).max(8).default(1),
         maxBodyBytes: z.number().int().min(0).default(1024 * 1024),
       })
       .prefault({}),

@@ -11,8 +11,8 @@ import { newVirtualKey, startTestGateway, type TestGateway } from '../helpers/ga
 let alpha: SimulatedServer;
 let beta: SimulatedServer;
 let gamma: SimulatedServer;
-let prepared: TestGateway; // default: two steps prepared
-let oneStep: TestGateway; // preparedFallbacks.steps: 1 -> the third step goes through ext_proc
+let prepared: TestGateway; // preparedFallbacks.steps: 2
+let oneStep: TestGateway; // the default, one step prepared: the third step goes through ext_proc
 const vk = newVirtualKey();
 
 const config = () => `
@@ -36,7 +36,7 @@ beforeAll(async () => {
   alpha = await createOpenAISimulator().start();
   beta = await createAnthropicSimulator({ apiKey: 'sk-ant-b1' }).start();
   gamma = await createOpenAISimulator().start();
-  [prepared, oneStep] = await Promise.all([startTestGateway(config(), { env }), startTestGateway(config(), { env, server: 'preparedFallbacks: { steps: 1 }' })]);
+  [prepared, oneStep] = await Promise.all([startTestGateway(config(), { env, server: 'preparedFallbacks: { steps: 2 }' }), startTestGateway(config(), { env })]);
 });
 
 afterAll(async () => {
