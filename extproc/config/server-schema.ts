@@ -33,7 +33,7 @@ export const serverSchema = z
     /**
      * With upstreamAffinity: the next `steps` fallback steps are translated with attempt 1 and
      * handed to Envoy, whose Lua upstream filter applies one on a retry without a round trip here
-     * (a fallback then costs ~0.2 ms over Envoy's own retry instead of ~1 ms). Costs ~50 µs of
+     * (a fallback then costs ~0.1 ms over Envoy's own retry instead of ~1 ms). Costs ~50 µs of
      * worker CPU per prepared step on every request with a fallback (4 KB body,
      * bench/prepared-fallbacks.ts); 1 covers the first fallback, raise it for chains where double
      * failures matter; 0 leaves every retry to the upstream ext_proc filter. Translated bodies
