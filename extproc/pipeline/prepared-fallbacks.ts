@@ -3,7 +3,9 @@
 // metadata; on a retry, a Lua upstream filter (envoy/prepared-fallback-filters.ts) swaps body
 // and headers in without a round trip to Switchboard, so a fallback costs little more than
 // Envoy's own retry. Steps not prepared here (past the limit, too large, a signature that could
-// age) still go through the upstream ext_proc filter, which translates them on the spot.
+// age) still go through the upstream ext_proc filter, which translates them on the spot. Since
+// Envoy applies prepared steps without telling Switchboard, the response phase rebuilds the
+// attempt history from what Envoy reports (reconcileAttempts).
 import type { Target } from './ports.ts';
 import type { RequestContext } from './request-context.ts';
 import { PROVIDER_AUTH_HEADERS, translateFor, upstreamHeaderNames, type AttemptDeps, type TranslatedAttempt } from './attempt.ts';
@@ -97,4 +99,37 @@ function lowerCaseKeys(set: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(set)) out[k.toLowerCase()] = v;
   return out;
+}
+
+/**
+ * Brings the attempt history in line with what Envoy reports once a response arrives: the
+ * target that answered and how many attempts it took. Attempts Envoy's Lua filter made from a
+ * prepared fallback never passed through Switchboard; the one that answered is known exactly,
+ * earlier ones are the chain's prepared steps in order (their status comes with the access log).
+ */
+export function reconcileAttempts(ctx: RequestContext, answeredBy: string, attemptCount: number): void {
+  const prepared = ctx.preparedSteps;
+  if (!prepared || !answeredBy) return;
+  const key = (a: { provider: string; model: string }) => `${a.provider}/${a.model}`;
+  const listed = new Set(ctx.attempts.map(key));
+  const add = (s: PreparedStep) => {
+    ctx.attempts.push({ provider: s.provider, model: s.model, ...(s.keyId ? { keyId: s.keyId } : {}) });
+    for (const p of s.droppedParams) if (!ctx.droppedParams.includes(p)) ctx.droppedParams.push(p);
+  };
+  const answered = prepared.get(answeredBy);
+  if (answered && !listed.has(answeredBy)) add(answered);
+  let missing = attemptCount - ctx.attempts.length;
+  for (const t of ctx.chain.map(key)) {
+    if (missing <= 0) break;
+    const step = prepared.get(t);
+    if (step && t !== answeredBy && !listed.has(t)) {
+      add(step);
+      missing--;
+    }
+  }
+  // Envoy walks the chain's priorities in order.
+  const order = new Map(ctx.chain.map((t, i) => [key(t), i]));
+  ctx.attempts.sort((a, b) => (order.get(key(a)) ?? 0) - (order.get(key(b)) ?? 0));
+  // Fewer attempts than listed: Envoy sent attempt 1 elsewhere (its first step was ejected).
+  if (ctx.attempts.length > attemptCount) ctx.attempts.splice(0, ctx.attempts.length - attemptCount);
 }

@@ -15,7 +15,7 @@ import type { ContextRegistry, RequestContext } from './request-context.ts';
 import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, PricingPort, Principal, RoutingPort } from './ports.ts';
 import type { ProviderConfig } from '../config/providers-schema.ts';
 import { prepareAttempt, type AttemptDeps } from './attempt.ts';
-import { prepareFallbacks, type PreparedFallbackLimits, type PreparedStep } from './prepared-fallbacks.ts';
+import { prepareFallbacks, reconcileAttempts, type PreparedFallbackLimits } from './prepared-fallbacks.ts';
 import type { AttemptJournal } from './attempt-log.ts';
 import type { AfterResponse } from './after-response.ts';
 import { countTextTokens } from '../../provider-adapters/canonical/tokens.ts';
@@ -568,39 +568,6 @@ export function parseContextHeader(v: string | undefined): { dialect: IngressDia
   const [dialect, s, u, pm] = v.split(';');
   if (!dialect) return null;
   return { dialect: dialect as IngressDialect, stream: s === 's', wantsUsage: u === 'u', ...(pm ? { pathModel: decodeURIComponent(pm) } : {}) };
-}
-
-/**
- * Brings the attempt history in line with what Envoy reports once a response arrives: the
- * target that answered and how many attempts it took. Attempts Envoy's Lua filter made from a
- * prepared fallback never passed through Switchboard; the one that answered is known exactly,
- * earlier ones are the chain's prepared steps in order (their status comes with the access log).
- */
-export function reconcileAttempts(ctx: RequestContext, answeredBy: string, attemptCount: number): void {
-  const prepared = ctx.preparedSteps;
-  if (!prepared || !answeredBy) return;
-  const key = (a: { provider: string; model: string }) => `${a.provider}/${a.model}`;
-  const listed = new Set(ctx.attempts.map(key));
-  const add = (s: PreparedStep) => {
-    ctx.attempts.push({ provider: s.provider, model: s.model, ...(s.keyId ? { keyId: s.keyId } : {}) });
-    for (const p of s.droppedParams) if (!ctx.droppedParams.includes(p)) ctx.droppedParams.push(p);
-  };
-  const answered = prepared.get(answeredBy);
-  if (answered && !listed.has(answeredBy)) add(answered);
-  let missing = attemptCount - ctx.attempts.length;
-  for (const t of ctx.chain.map(key)) {
-    if (missing <= 0) break;
-    const step = prepared.get(t);
-    if (step && t !== answeredBy && !listed.has(t)) {
-      add(step);
-      missing--;
-    }
-  }
-  // Envoy walks the chain's priorities in order.
-  const order = new Map(ctx.chain.map((t, i) => [key(t), i]));
-  ctx.attempts.sort((a, b) => (order.get(key(a)) ?? 0) - (order.get(key(b)) ?? 0));
-  // Fewer attempts than listed: Envoy sent attempt 1 elsewhere (its first step was ejected).
-  if (ctx.attempts.length > attemptCount) ctx.attempts.splice(0, ctx.attempts.length - attemptCount);
 }
 
 function splitTarget(t: string): [string, string] {

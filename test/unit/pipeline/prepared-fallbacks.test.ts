@@ -1,8 +1,7 @@
 // Fallbacks prepared with attempt 1 for Envoy's Lua filter, and the attempt history rebuilt from
 // what Envoy reports once a response arrives.
 import * as adapters from '../../../provider-adapters/index.ts';
-import { prepareFallbacks, type PreparedFallbackLimits } from '../../../extproc/pipeline/prepared-fallbacks.ts';
-import { reconcileAttempts } from '../../../extproc/pipeline/router-filter.ts';
+import { prepareFallbacks, reconcileAttempts, type PreparedFallbackLimits } from '../../../extproc/pipeline/prepared-fallbacks.ts';
 import { prepareAttempt, type AttemptDeps } from '../../../extproc/pipeline/attempt.ts';
 import type { RequestContext } from '../../../extproc/pipeline/request-context.ts';
 import { providersSchema, type ProviderConfig } from '../../../extproc/config/providers-schema.ts';
