@@ -6,6 +6,8 @@
 // the same target. Fallbacks prepared up front (applied by Envoy without asking us) are journal
 // candidates: they count only if Envoy logs an attempt to their target.
 
+import { targetKey } from '../routing/target.ts';
+
 export interface AttemptOutcome {
   provider: string;
   model: string;
@@ -80,8 +82,6 @@ export interface JournalAttempt {
   keyId?: string;
 }
 
-const targetOf = (a: JournalAttempt) => `${a.provider}/${a.model}`;
-
 interface JournalEntry {
   /** Attempts Switchboard sent on their way, in order. */
   attempts: JournalAttempt[];
@@ -134,10 +134,10 @@ export class AttemptJournal {
     let attempt: JournalAttempt | undefined;
     if (logged.target === undefined) attempt = entry.attempts.shift();
     else {
-      const i = entry.attempts.findIndex((a) => targetOf(a) === logged.target);
+      const i = entry.attempts.findIndex((a) => targetKey(a) === logged.target);
       if (i >= 0) attempt = entry.attempts.splice(i, 1)[0];
       else {
-        const j = entry.candidates.findIndex((a) => targetOf(a) === logged.target);
+        const j = entry.candidates.findIndex((a) => targetKey(a) === logged.target);
         if (j >= 0) attempt = entry.candidates.splice(j, 1)[0];
       }
     }

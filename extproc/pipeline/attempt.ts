@@ -1,6 +1,6 @@
 // One upstream attempt, prepared: the request translated for that step's provider and model,
 // that provider's credentials, path and host. The router-level filter prepares the first attempt
-// (so Envoy skips the upstream filter on attempt 1), the upstream filter every retry.
+// and the prepared fallbacks (prepared-fallbacks.ts), the upstream filter any other attempt.
 import * as adapters from '../../provider-adapters/index.ts';
 import type { GatewayErrorInfo, ProviderType, WireRequest } from '../../provider-adapters/contract.ts';
 import { type ProviderConfig, providerBaseUrl } from '../config/providers-schema.ts';
@@ -46,7 +46,7 @@ export interface TranslatedAttempt {
   provider: string;
   model: string;
   keyId: string;
-  /** Every header the attempt needs, pseudo-headers (:path, :authority, :method) included. */
+  /** Every header the attempt needs (lower-case names), pseudo-headers (:path, :authority, :method) included. */
   set: Record<string, string>;
   body: Uint8Array;
   droppedParams: string[];
@@ -101,14 +101,10 @@ export async function translateFor(deps: AttemptDeps, ctx: RequestContext, targe
   } catch (err) {
     return { ok: false, error: gatewayErrors.unavailable((err as Error).message), attempt: { provider: providerName, model, keyId: pick.keyId, status: 503 } };
   }
-  const set: Record<string, string> = {
-    ...wire.headers,
-    ...auth,
-    ':path': joinPath(base.pathname, wire.path),
-    ':authority': base.host,
-    ':method': wire.method,
-    'content-length': String(wire.body.length),
-  };
+  // Lower-case names, so every later comparison (what to remove on the next attempt) is exact.
+  const set: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...wire.headers, ...auth })) set[k.toLowerCase()] = v;
+  Object.assign(set, { ':path': joinPath(base.pathname, wire.path), ':authority': base.host, ':method': wire.method, 'content-length': String(wire.body.length) });
   delete set.host;
   return { ok: true, attempt: { provider: providerName, model, keyId: pick.keyId, set, body: wire.body, droppedParams: built.droppedParams } };
 }
@@ -125,8 +121,8 @@ function pickKey(pools: KeyPoolPort, provider: string, now: number, avoid: Reado
   return first;
 }
 
-/** Lower-case names of the non-pseudo headers an attempt sets. */
-export const upstreamHeaderNames = (set: Record<string, string>) => Object.keys(set).map((k) => k.toLowerCase()).filter((n) => !n.startsWith(':'));
+/** Names of the non-pseudo headers an attempt sets. */
+export const upstreamHeaderNames = (set: Record<string, string>) => Object.keys(set).filter((n) => !n.startsWith(':'));
 
 /**
  * Translates the request for `target` ("provider/model") and records the attempt in the context.
@@ -141,10 +137,10 @@ export async function prepareAttempt(deps: AttemptDeps, ctx: RequestContext, tar
   const { attempt } = t;
   for (const p of attempt.droppedParams) if (!ctx.droppedParams.includes(p)) ctx.droppedParams.push(p);
   ctx.attempts.push({ provider: attempt.provider, model: attempt.model, keyId: attempt.keyId });
-  const setNames = Object.keys(attempt.set).map((k) => k.toLowerCase());
+  const setNames = Object.keys(attempt.set);
   // Envoy reuses one header map for every retry: drop what the previous attempt set.
   const remove = new Set<string>([...alsoRemove, ...PROVIDER_AUTH_HEADERS, ...ctx.headersSetUpstream]);
   for (const n of setNames) remove.delete(n);
-  ctx.headersSetUpstream = setNames.filter((n) => !n.startsWith(':'));
+  ctx.headersSetUpstream = upstreamHeaderNames(attempt.set);
   return { ok: true, set: attempt.set, remove: [...remove], body: attempt.body, keyId: attempt.keyId };
 }

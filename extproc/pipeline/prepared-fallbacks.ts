@@ -7,6 +7,7 @@
 // Envoy applies prepared steps without telling Switchboard, the response phase rebuilds the
 // attempt history from what Envoy reports (reconcileAttempts).
 import type { Target } from './ports.ts';
+import { targetKey } from '../routing/target.ts';
 import type { RequestContext } from './request-context.ts';
 import { PROVIDER_AUTH_HEADERS, translateFor, upstreamHeaderNames, type AttemptDeps, type TranslatedAttempt } from './attempt.ts';
 import type { JournalAttempt } from './attempt-log.ts';
@@ -58,7 +59,7 @@ export async function prepareFallbacks(deps: AttemptDeps, ctx: RequestContext, f
     const target: Target = ctx.chain[step]!;
     const provider = deps.providers()[target.provider];
     if (!provider || (provider.type === 'bedrock' && !limits.signedRequests)) continue;
-    const t = await translateFor(deps, ctx, `${target.provider}/${target.model}`, now, { avoidKeys: usedKeys.get(target.provider) });
+    const t = await translateFor(deps, ctx, targetKey(target), now, { avoidKeys: usedKeys.get(target.provider) });
     if (!t.ok || t.attempt.body.length > limits.maxBodyBytes) continue;
     let body: string;
     try {
@@ -82,9 +83,9 @@ export async function prepareFallbacks(deps: AttemptDeps, ctx: RequestContext, f
   const steps = new Map<string, PreparedStep>();
   const candidates: JournalAttempt[] = [];
   for (const { step, attempt, body } of prepared) {
-    const own = new Set(Object.keys(attempt.set).map((k) => k.toLowerCase()));
-    entries[String(step)] = { body, set: lowerCaseKeys(attempt.set), remove: [...removable].filter((n) => !own.has(n)) };
-    steps.set(`${attempt.provider}/${attempt.model}`, { provider: attempt.provider, model: attempt.model, keyId: attempt.keyId, droppedParams: attempt.droppedParams });
+    const own = new Set(Object.keys(attempt.set));
+    entries[String(step)] = { body, set: attempt.set, remove: [...removable].filter((n) => !own.has(n)) };
+    steps.set(targetKey(attempt), { provider: attempt.provider, model: attempt.model, keyId: attempt.keyId, droppedParams: attempt.droppedParams });
     candidates.push({ provider: attempt.provider, model: attempt.model, ...(attempt.keyId ? { keyId: attempt.keyId } : {}) });
   }
   return {
@@ -93,12 +94,6 @@ export async function prepareFallbacks(deps: AttemptDeps, ctx: RequestContext, f
     steps,
     headerNames: [...headerNames],
   };
-}
-
-function lowerCaseKeys(set: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(set)) out[k.toLowerCase()] = v;
-  return out;
 }
 
 /**
@@ -110,8 +105,7 @@ function lowerCaseKeys(set: Record<string, string>): Record<string, string> {
 export function reconcileAttempts(ctx: RequestContext, answeredBy: string, attemptCount: number): void {
   const prepared = ctx.preparedSteps;
   if (!prepared || !answeredBy) return;
-  const key = (a: { provider: string; model: string }) => `${a.provider}/${a.model}`;
-  const listed = new Set(ctx.attempts.map(key));
+  const listed = new Set(ctx.attempts.map(targetKey));
   const add = (s: PreparedStep) => {
     ctx.attempts.push({ provider: s.provider, model: s.model, ...(s.keyId ? { keyId: s.keyId } : {}) });
     for (const p of s.droppedParams) if (!ctx.droppedParams.includes(p)) ctx.droppedParams.push(p);
@@ -119,7 +113,7 @@ export function reconcileAttempts(ctx: RequestContext, answeredBy: string, attem
   const answered = prepared.get(answeredBy);
   if (answered && !listed.has(answeredBy)) add(answered);
   let missing = attemptCount - ctx.attempts.length;
-  for (const t of ctx.chain.map(key)) {
+  for (const t of ctx.chain.map(targetKey)) {
     if (missing <= 0) break;
     const step = prepared.get(t);
     if (step && t !== answeredBy && !listed.has(t)) {
@@ -128,8 +122,8 @@ export function reconcileAttempts(ctx: RequestContext, answeredBy: string, attem
     }
   }
   // Envoy walks the chain's priorities in order.
-  const order = new Map(ctx.chain.map((t, i) => [key(t), i]));
-  ctx.attempts.sort((a, b) => (order.get(key(a)) ?? 0) - (order.get(key(b)) ?? 0));
+  const order = new Map(ctx.chain.map((t, i) => [targetKey(t), i]));
+  ctx.attempts.sort((a, b) => (order.get(targetKey(a)) ?? 0) - (order.get(targetKey(b)) ?? 0));
   // Fewer attempts than listed: Envoy sent attempt 1 elsewhere (its first step was ejected).
   if (ctx.attempts.length > attemptCount) ctx.attempts.splice(0, ctx.attempts.length - attemptCount);
 }

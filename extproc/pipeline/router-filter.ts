@@ -300,8 +300,8 @@ export class RouterFilter implements StreamHandler {
         },
       };
     }
-    // Attempt 1 is prepared here, in this same message: Envoy skips the upstream filter for it
-    // (a matcher on x-envoy-attempt-count), which saves a whole ext_proc stream per request.
+    // Attempt 1 is prepared here, in this same message: the chain cluster's Lua filter sees the
+    // router-prepared step and lets it pass, which saves a whole ext_proc stream per request.
     // A step that cannot be prepared (credentials missing, keys cooling down) is skipped by
     // starting the chain further on.
     let chainId = decision.chainId;

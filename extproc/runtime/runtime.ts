@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.ts';
 import { resolveCredentials, type ResolvedCredentials } from '../config/credentials.ts';
-import { chainSubsequence, chainSuffix, createRouter, HealthTracker, KeyPool, listChains } from '../routing/index.ts';
+import { chainSubsequence, chainSuffix, createRouter, HealthTracker, KeyPool, listChains, type ChainSpec } from '../routing/index.ts';
 import { Authenticator } from '../auth/authenticate.ts';
 import { CombinedKeyLookup, ConfigKeyLookup, DynamicKeyStore } from '../auth/key-store.ts';
 import { keyHashSecretFromEnv } from '../auth/virtual-key.ts';
@@ -24,6 +24,7 @@ import * as adapters from '../../provider-adapters/index.ts';
 import { startOverloadGuard, type OverloadGuard } from './overload.ts';
 import { AfterResponse } from '../pipeline/after-response.ts';
 import { AttemptJournal, type AttemptOutcome, type LoggedAttempt } from '../pipeline/attempt-log.ts';
+import type { PreparedFallbackLimits } from '../pipeline/prepared-fallbacks.ts';
 import type { AuditPort, AuthPort, Clock, GovernancePort, GuardrailsPort, PricingPort, Principal, RoutingPort } from '../pipeline/ports.ts';
 import { RouterFilter } from '../pipeline/router-filter.ts';
 import { UpstreamFilter } from '../pipeline/upstream-filter.ts';
@@ -51,6 +52,7 @@ interface Snapshot {
   chainIds: Set<string>;
   /** Pool layout the key pool was built from; an unchanged layout keeps its cooldowns on reload. */
   poolLayout: string;
+  preparedFallbacks: PreparedFallbackLimits;
 }
 
 interface AuthedPrincipal extends Principal {
@@ -158,10 +160,12 @@ export class Runtime {
           const d = router.decide(input);
           if (!d.ok) return d;
           const spec = { id: d.chainId, targets: d.chain, retry: d.retry, ...(d.contextLengthStep !== undefined ? { contextLengthStep: d.contextLengthStep } : {}) };
-          const suffix = (skip: number) => {
-            const s = chainSuffix(spec, skip);
+          // The chain's provisioned suffixes: what the router filter starts from when step 0 cannot be prepared.
+          const suffixesOf = (chain: ChainSpec) => (skip: number) => {
+            const s = chainSuffix(chain, skip);
             return s && chainIds.has(s.id) ? { chainId: s.id, chain: s.targets } : undefined;
           };
+          const suffix = suffixesOf(spec);
           // Leave out every step whose provider has all keys cooling down: Envoy would send it an
           // attempt that can only fail, and cannot retry past an upstream filter's local reply.
           const now = this.deps.clock.now();
@@ -177,11 +181,7 @@ export class Runtime {
             const sub = chainSubsequence(spec, keep);
             const use = sub && chainIds.has(sub.id) ? sub : chainSuffix(spec, keep[0]!);
             if (use && chainIds.has(use.id)) {
-              const tail = (skip: number) => {
-                const s = chainSuffix(use, skip);
-                return s && chainIds.has(s.id) ? { chainId: s.id, chain: s.targets } : undefined;
-              };
-              return { ...d, chainId: use.id, chain: use.targets, primary: use.targets[0]!, ...(use.contextLengthStep !== undefined ? { contextLengthStep: use.contextLengthStep } : {}), suffix: tail };
+              return { ...d, chainId: use.id, chain: use.targets, primary: use.targets[0]!, ...(use.contextLengthStep !== undefined ? { contextLengthStep: use.contextLengthStep } : {}), suffix: suffixesOf(use) };
             }
             return { ...d, suffix };
           }
@@ -191,6 +191,8 @@ export class Runtime {
       },
       keyPools,
       poolLayout,
+      // SigV4 signatures are refused once their timestamp is 15 minutes old.
+      preparedFallbacks: { ...config.server.preparedFallbacks, signedRequests: config.server.requestTimeoutMs <= 10 * 60_000 },
       credentials,
       guardrails: this.deps.guardrailsFor(config),
       chainIds,
@@ -296,11 +298,7 @@ export class Runtime {
       },
       journal: this.journal,
       pretranslate: this.snapshot.config.server.upstreamAffinity,
-      preparedFallbacks: () => {
-        const s = snap().config.server;
-        // SigV4 signatures are refused once their timestamp is 15 minutes old.
-        return { ...s.preparedFallbacks, signedRequests: s.requestTimeoutMs <= 10 * 60_000 };
-      },
+      preparedFallbacks: () => snap().preparedFallbacks,
       afterResponse: this.afterResponse,
     });
   }
